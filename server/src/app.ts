@@ -1,0 +1,65 @@
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { AppDeps, AppEnv } from './context.js';
+import { session } from './middleware/session.js';
+import { auth } from './routes/auth.js';
+import { health } from './routes/health.js';
+
+export interface AppOptions {
+  /** Folder with the built web app; omitted in API-only tests. */
+  buildDir?: string;
+  log?: (line: string) => void;
+}
+
+export function createApp(deps: AppDeps, opts: AppOptions = {}) {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const api = new Hono<AppEnv>()
+    .use(async (c, next) => {
+      c.set('deps', deps);
+      await next();
+    })
+    .use(session())
+    .route('/health', health)
+    .route('/auth', auth);
+
+  const app = new Hono<AppEnv>().route('/api', api);
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      if (err.res) return err.res;
+      return c.json({ error: err.message }, err.status);
+    }
+    const id = randomUUID();
+    log(`request ${id} ${c.req.method} ${c.req.path} failed: ${err.stack ?? err}`);
+    return c.json({ error: `Something went wrong on the server (request ${id}).`, requestId: id }, 500);
+  });
+  app.all('/api/*', (c) => c.json({ error: `No API route ${c.req.method} ${c.req.path}.` }, 404));
+
+  if (opts.buildDir) mountWebApp(app, opts.buildDir);
+  return app;
+}
+
+/** The built SPA: hashed assets cached for a year, the shell and service worker always revalidated,
+ *  and index.html for any other path so deep links work (the client router takes over). */
+function mountWebApp(app: Hono<AppEnv>, dir: string) {
+  const index = join(dir, 'index.html');
+  if (!existsSync(index)) {
+    app.get('*', (c) => c.text('The web app is not built yet: run "npm run build" (npm start does it for you).', 503));
+    return;
+  }
+  const shell = readFileSync(index, 'utf8');
+  app.use('*', async (c, next) => {
+    await next();
+    const p = c.req.path;
+    if (p.startsWith('/_app/immutable/')) c.header('cache-control', 'public, max-age=31536000, immutable');
+    else if (c.res.status === 200 && !c.res.headers.has('cache-control')) c.header('cache-control', 'no-cache');
+  });
+  app.use('*', serveStatic({ root: relative(process.cwd(), dir) || '.' }));
+  app.get('*', (c) => c.html(shell));
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/connection.js';
+
+export type Role = 'user' | 'superuser' | 'administrator';
+
+export interface SessionUser {
+  id: number;
+  tenantId: number;
+  tenantName: string;
+  login: string;
+  displayName: string;
+  role: Role;
+}
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function createSession(db: Db, userId: number, now: number, hours: number, userAgent: string | null): string {
+  const token = randomBytes(32).toString('base64url');
+  db.prepare('insert into session (token_hash, user_id, created_at, expires_at, user_agent) values (?, ?, ?, ?, ?)').run(
+    tokenHash(token),
+    userId,
+    now,
+    now + hours * 3_600_000,
+    userAgent?.slice(0, 200) ?? null
+  );
+  return token;
+}
+
+export function findSessionUser(db: Db, token: string, now: number): SessionUser | null {
+  const row = db
+    .prepare(
+      `select u.id, u.tenant_id as tenantId, t.name as tenantName, u.login, u.display_name as displayName, u.role
+         from session s join app_user u on u.id = s.user_id join tenant t on t.id = u.tenant_id
+        where s.token_hash = ? and s.expires_at > ? and u.disabled_at is null`
+    )
+    .get(tokenHash(token), now) as SessionUser | undefined;
+  return row ?? null;
+}
+
+export function deleteSession(db: Db, token: string): void {
+  db.prepare('delete from session where token_hash = ?').run(tokenHash(token));
+}
+
+export function deleteExpiredSessions(db: Db, now: number): number {
+  return db.prepare('delete from session where expires_at <= ?').run(now).changes;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+// The server's whole configuration, from the environment. A bad value stops the start
+// with a message naming the variable, what it expects and what it got.
+const port = z.coerce
+  .number({ error: 'expected a number' })
+  .int('expected a whole number')
+  .min(0, 'expected a port from 1 to 65535 (or 0 for any free port)')
+  .max(65535, 'expected a port from 1 to 65535 (or 0 for any free port)');
+
+const EnvSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1, 'expected a folder path').default('./data'),
+  /** Password for the first administrator, used only when the database is created. */
+  ADMIN_PASSWORD: z.string().min(10, 'expected at least 10 characters').optional(),
+  ADMIN_LOGIN: z
+    .string()
+    .regex(/^[a-z0-9._@-]{3,64}$/i, 'expected 3-64 letters, digits or . _ @ -')
+    .default('admin'),
+  /** Trust X-Forwarded-Proto from a reverse proxy (cookies get Secure behind https). */
+  TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export type EnvResult = { ok: true; env: Env } | { ok: false; errors: string[] };
+
+/** Parse without side effects, so tests can check every message. */
+export function parseEnv(source: Record<string, string | undefined>): EnvResult {
+  // An empty variable counts as unset, as shells and .env files tend to produce them.
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const result = EnvSchema.safeParse(cleaned);
+  if (result.success) return { ok: true, env: result.data };
+  const errors = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '?');
+    const got = name === 'ADMIN_PASSWORD' ? '(hidden)' : JSON.stringify(cleaned[name]);
+    return `${name}: ${issue.message}, got ${got}`;
+  });
+  return { ok: false, errors };
+}
+
+/** Parse process.env or exit with status 2 and one line per bad variable. */
+export function loadEnv(): Env {
+  const result = parseEnv(process.env);
+  if (result.ok) return result.env;
+  process.stderr.write(`Readout cannot start: invalid environment\n  ${result.errors.join('\n  ')}\n`);
+  process.exit(2);
+}
