@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { JsonlDecoder, explain } from '../../../server/cli/decode.js';
+
+// protocols.md §10 vectors
+const TV4 = '2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24';
+const TV4_KEY = '28F64A24988064A079AA2C807D6102AE';
+const TV7_FULL = '2A442D2C998734761B168D2091D37CAC21576C7802FF207100041308190000441308190000615B7F616713';
+const TV7_COMPACT = '23442D2C998734761B168D2087D19EAD217F1779EDA86AB6710008190000081900007F13';
+
+describe('decode --jsonl (conformance/README.md decoder contract)', () => {
+  it('answers with the header and the records', () => {
+    const d = new JsonlDecoder();
+    const a = JSON.parse(d.line(JSON.stringify({ hex: TV4, link: 'wmbus', key: TV4_KEY })));
+    expect(a).toMatchObject({ ok: true, manufacturer: 'KAM', id: '76348799', version: 27, deviceType: 22, accessNumber: null, status: null });
+    expect(a.records.find((r: { storage: number; unit: string }) => r.unit === 'm3' && r.storage === 0).value).toBe(6.408);
+    for (const r of a.records) expect(Object.keys(r)).toEqual(['value', 'unit', 'quantity', 'storage', 'tariff', 'subunit', 'function']);
+  });
+
+  it('keeps learned compact formats across lines', () => {
+    const d = new JsonlDecoder();
+    // the table starts with the §4.2 formats; the full frame teaches its own as well
+    expect(JSON.parse(d.line(JSON.stringify({ hex: TV7_FULL, link: 'wmbus' }))).ok).toBe(true);
+    const c = JSON.parse(d.line(JSON.stringify({ hex: TV7_COMPACT, link: 'wmbus' })));
+    expect(c.ok).toBe(true);
+    expect(c.records.some((r: { value: number }) => r.value === 6.408)).toBe(true);
+  });
+
+  it('a bad line answers ok:false and the next one still works', () => {
+    const d = new JsonlDecoder();
+    expect(JSON.parse(d.line('not json'))).toEqual({ ok: false, error: 'input line is not JSON' });
+    expect(JSON.parse(d.line('{"hex":"ABC","link":"wmbus"}')).ok).toBe(false);
+    expect(JSON.parse(d.line('{"hex":"E5","link":"kmp"}'))).toEqual({ ok: false, error: 'kmp not supported yet' });
+    const wrong = JSON.parse(d.line(JSON.stringify({ hex: TV4, link: 'wmbus', key: TV4_KEY.replace(/E$/, 'F') })));
+    expect(wrong.ok).toBe(false);
+    expect(wrong.error).toMatch(/wrong key/);
+    expect(wrong.error).not.toContain(TV4_KEY.slice(0, 8));
+    expect(JSON.parse(d.line(JSON.stringify({ hex: TV4, link: 'wmbus', key: TV4_KEY }))).ok).toBe(true);
+  });
+
+  it('wired frames: header from the long transport header', () => {
+    const d = new JsonlDecoder();
+    const tv10 =
+      '68464668084a72447744772d2c3404060000000406ce86000004ff073444020004ff08f8ce0100041411680300043B0f02000002593c19025da41104ff220000000004a5ff21c7d02700d916';
+    const a = JSON.parse(d.line(JSON.stringify({ hex: tv10, link: 'mbus' })));
+    expect(a).toMatchObject({ ok: true, manufacturer: 'KAM', id: '77447744', version: 0x34, deviceType: 4, accessNumber: 6, status: 0 });
+  });
+});
+
+describe('decode <hex>: explanation for a person', () => {
+  it('shows header, records, issues and a byte map', () => {
+    const text = explain(TV4, { key: TV4_KEY });
+    expect(text).toContain('KAM 76348799');
+    expect(text).toContain('volume: 6.408 m3');
+    expect(text).toContain('Issues: none');
+    expect(text).toContain('ELL session number');
+    expect(text).not.toContain(TV4_KEY);
+  });
+  it('without a key still names the meter and says what is missing', () => {
+    const text = explain(TV4, {});
+    expect(text).toContain('NOT decoded');
+    expect(text).toMatch(/no-key .*76348799/);
+  });
+});
