@@ -1,0 +1,285 @@
+// A driver is one declarative object (style.md §7): which meters it serves (manufacturer,
+// version, device type), which fields it takes from the records (by meaning, see select.ts),
+// how status words become alarms, and the published telegrams it is checked against.
+
+import type { Alarm, AlarmKind } from '../model/alarm.js';
+import { makeAlarm } from '../model/alarm.js';
+import type { MeterAddress } from '../model/address.js';
+import type { DataRecord } from '../model/record.js';
+import type { Medium, ReadingField, Unit } from '../model/reading.js';
+import type { Selector } from './select.js';
+import { convertUnit, isUnit, matchesSelector, parseDifVif } from './select.js';
+
+/** What a driver reads: the decoded telegram's address, TPL status byte and records. */
+export interface DriverInput {
+  address: MeterAddress;
+  /** TPL status byte (protocols.md §2.4); null or absent when the frame has no TPL header. */
+  status?: number | null;
+  records: readonly DataRecord[];
+  manufacturerData?: { bytes: Uint8Array } | null;
+}
+
+/** Status bits decoded: the names of the bits that are set, and the alarms they mean. */
+export interface StatusDecoding {
+  flags: string[];
+  alarms: Alarm[];
+}
+
+export interface StatusTable {
+  /** What this table decodes, for documentation: "Kamstrup heat meter info code, 32 bit". */
+  name: string;
+  /** `value` is the unsigned status word. */
+  decode(value: number): StatusDecoding;
+}
+
+/** The meaning of one status bit. */
+export interface BitMeaning {
+  flag: string;
+  kind: AlarmKind;
+  where?: string;
+  detail?: string;
+  /** false when the bit reports something that happened rather than a state (default true). */
+  active?: boolean;
+}
+
+/**
+ * A status table from one meaning per bit. A set bit the table does not list becomes flag
+ * "bit N" and an 'unknown' alarm, so nothing the meter says is dropped.
+ */
+export function bitTable(name: string, source: string, bits: Readonly<Record<number, BitMeaning>>): StatusTable {
+  return {
+    name,
+    decode(value) {
+      const out: StatusDecoding = { flags: [], alarms: [] };
+      for (let n = 0; n < 53 && 2 ** n <= value; n++) {
+        if (Math.floor(value / 2 ** n) % 2 === 0) continue;
+        const m = bits[n];
+        if (m === undefined) {
+          out.flags.push(`bit ${n}`);
+          out.alarms.push(makeAlarm('unknown', `${source} bit ${n}`, { detail: `undocumented bit ${n}` }));
+          continue;
+        }
+        out.flags.push(m.flag);
+        const options: { where?: string; detail?: string; active?: boolean } = {};
+        if (m.where !== undefined) options.where = m.where;
+        if (m.detail !== undefined) options.detail = m.detail;
+        if (m.active !== undefined) options.active = m.active;
+        out.alarms.push(makeAlarm(m.kind, `${source} bit ${n}`, options));
+      }
+      return out;
+    },
+  };
+}
+
+/** What a field holds; decides the default unit. */
+export type FieldQuantity =
+  | 'energy' | 'volume' | 'power' | 'flow' | 'temperature' | 'temperature-difference' | 'pressure'
+  | 'duration' | 'mass' | 'voltage' | 'current' | 'hca' | 'humidity' | 'date' | 'flags' | 'number'
+  | 'text'; // identifiers kept as digits/text (leading zeros matter)
+
+const DEFAULT_UNIT: Readonly<Record<FieldQuantity, Unit>> = {
+  energy: 'kWh', volume: 'm3', power: 'kW', flow: 'm3/h', temperature: '°C',
+  'temperature-difference': 'K', pressure: 'bar', duration: 'h', mass: 'kg', voltage: 'V',
+  current: 'A', hca: 'HCA', humidity: '%RH', date: 'date', flags: '', number: '', text: '',
+};
+
+export interface FieldSpec {
+  quantity: FieldQuantity;
+  /** The first selector (in order) that finds a record wins; within one, the first record. */
+  select: Selector | readonly Selector[];
+  /** Unit of the field; default per quantity (kWh, m3, kW, m3/h, °C, K, bar, h …). For 'number' a label. */
+  unit?: Unit;
+  /** Short label for the UI: "A+ imported active energy". */
+  label?: string;
+  /** Record values (as decoded, before unit conversion) that mean "not available": field is null. */
+  unavailable?: readonly number[];
+  /** For 'flags': how the status word becomes flags and alarms. */
+  status?: StatusTable;
+}
+
+/** A value a published source gives for an example telegram. */
+export type ExpectedField = readonly [number | null, Unit] | string | readonly string[] | null;
+
+export interface ExpectedAlarm {
+  kind: AlarmKind;
+  active?: boolean;
+  where?: string;
+  detail?: string;
+  /** Duration text, "22-31 days". */
+  duration?: string;
+}
+
+export interface DriverExample {
+  note: string;
+  /** Where the telegram and the expected values come from: "protocols.md TV-4 (wmbusmeters tests/test_aes.sh)". */
+  source: string;
+  hex: string;
+  /** 'mbus': a wired M-Bus frame (68 L L 68 …); default a wireless telegram from its L field. */
+  link?: 'wmbus' | 'mbus';
+  key?: string;
+  /** Telegrams decoded first with the same format store (the full frame before a compact one). */
+  context?: readonly string[];
+  /** Expected meter id. */
+  id?: string;
+  /** Fields by name; [value, unit] for quantities, a string for dates, flag names for status words. */
+  expect: Readonly<Record<string, ExpectedField>>;
+  /** When given, the reading's alarms are exactly these (in any order). */
+  alarms?: readonly ExpectedAlarm[];
+}
+
+export interface DriverMatch {
+  /** Three-letter manufacturer code. */
+  mfct: string;
+  version?: number | readonly number[];
+  type?: number | readonly number[];
+}
+
+export interface DriverSpec<F extends string = string> {
+  /** Stable id stored with every reading: "kamstrup-multical21". */
+  id: string;
+  /** Human name for the meters table: "Kamstrup MULTICAL 21 / flowIQ 2101". */
+  name: string;
+  aliases?: readonly string[];
+  medium: Medium;
+  /** Which meters; empty only for the generic fallback driver. */
+  match: readonly DriverMatch[];
+  /** The billing register; with a list, the first the reading has (the generic driver). */
+  primary?: NoInfer<F> | readonly NoInfer<F>[];
+  fields: Readonly<Record<F, FieldSpec>>;
+  examples?: readonly DriverExample[];
+}
+
+export type Driver = Readonly<DriverSpec>;
+
+/** Checks a driver declaration (our own misuse throws, style.md §3) and freezes it. */
+export function defineDriver<F extends string>(spec: DriverSpec<F>): Driver {
+  if (!/^[a-z0-9-]+$/.test(spec.id)) throw new TypeError(`id: expected kebab-case, got "${spec.id}"`);
+  for (const m of spec.match) {
+    if (!/^[A-Z]{3}$/.test(m.mfct)) throw new TypeError(`${spec.id}: mfct: expected 3 capitals, got "${m.mfct}"`);
+  }
+  for (const p of [spec.primary ?? []].flat()) {
+    if (!(p in spec.fields)) throw new TypeError(`${spec.id}: primary: "${p}" is not a field`);
+  }
+  for (const [name, f] of Object.entries<FieldSpec>(spec.fields)) {
+    for (const s of selectors(f)) {
+      if (s.difvif !== undefined && parseDifVif(s.difvif) === null) {
+        throw new TypeError(`${spec.id}.${name}: difvif: expected DIF/VIF hex, got "${s.difvif}"`);
+      }
+    }
+    if (f.quantity === 'flags' && f.status === undefined) {
+      throw new TypeError(`${spec.id}.${name}: a 'flags' field needs a status table`);
+    }
+  }
+  return Object.freeze({ ...spec }) as Driver;
+}
+
+function selectors(f: FieldSpec): readonly Selector[] {
+  return Array.isArray(f.select) ? (f.select as readonly Selector[]) : [f.select as Selector];
+}
+
+function isOneOf(want: number | readonly number[] | undefined, actual: number): boolean {
+  if (want === undefined) return true;
+  return typeof want === 'number' ? want === actual : want.includes(actual);
+}
+
+/** Whether `driver` declares the meter at `address`. */
+export function driverMatches(driver: Driver, address: MeterAddress): boolean {
+  return driver.match.some(
+    (m) =>
+      m.mfct === address.manufacturer.toUpperCase() &&
+      isOneOf(m.version, address.version) &&
+      isOneOf(m.type, address.deviceType),
+  );
+}
+
+/** The unsigned status word of a record (drivers see raw 16/32-bit words, decoders may sign them). */
+function statusWord(r: DataRecord): number | null {
+  const bits = parseDifVif(r.difvif)?.dataBits ?? 0;
+  if (typeof r.value === 'number') {
+    if (!Number.isInteger(r.value)) return null;
+    return r.value < 0 && bits > 0 ? r.value + 2 ** bits : r.value;
+  }
+  // A byte string in transmission order (least significant byte first).
+  if (!/^([0-9A-Fa-f]{2})+$/.test(r.value)) return null;
+  let v = 0;
+  for (let i = r.value.length - 2; i >= 0; i -= 2) v = v * 256 + parseInt(r.value.slice(i, i + 2), 16);
+  return v;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}/;
+
+function fieldValue(f: FieldSpec, r: DataRecord): { field: ReadingField; alarms: Alarm[] } {
+  const none: Alarm[] = [];
+  if (f.quantity === 'flags') {
+    const word = statusWord(r);
+    if (word === null) return { field: { value: null, unit: '' }, alarms: none };
+    const d = f.status!.decode(word);
+    return { field: { value: word, unit: '', flags: d.flags }, alarms: d.alarms };
+  }
+  if (f.quantity === 'date') {
+    const unit: Unit = r.unit === 'datetime' ? 'datetime' : 'date';
+    return { field: { value: typeof r.value === 'string' && DATE_RE.test(r.value) ? r.value : null, unit }, alarms: none };
+  }
+  if (f.quantity === 'text') return { field: { value: String(r.value), unit: f.unit ?? '' }, alarms: none };
+  const raw = typeof r.value === 'number' ? r.value : Number(r.value);
+  if (Number.isNaN(raw) || (f.unavailable?.includes(raw) ?? false)) {
+    return { field: { value: null, unit: f.unit ?? DEFAULT_UNIT[f.quantity] }, alarms: none };
+  }
+  if (f.quantity === 'number') {
+    const unit: Unit = f.unit ?? (isUnit(r.unit) ? r.unit : '');
+    return { field: { value: raw, unit }, alarms: none };
+  }
+  const unit = f.unit ?? DEFAULT_UNIT[f.quantity];
+  const v = convertUnit(raw, r.unit, unit);
+  // A unit we cannot convert: keep what the decoder said rather than guess.
+  if (v === null) return { field: { value: raw, unit: isUnit(r.unit) ? r.unit : '' }, alarms: none };
+  return { field: { value: v, unit }, alarms: none };
+}
+
+export interface FieldsRead {
+  fields: Record<string, ReadingField>;
+  alarms: Alarm[];
+  unclaimed: string[];
+}
+
+/** Applies a driver's field declarations to a record list. */
+export function readFields(driver: Driver, records: readonly DataRecord[]): FieldsRead {
+  const out: FieldsRead = { fields: {}, alarms: [], unclaimed: [] };
+  const claimed = new Set<DataRecord>();
+  for (const [name, f] of Object.entries<FieldSpec>(driver.fields)) {
+    let found: DataRecord | undefined;
+    for (const s of selectors(f)) {
+      found = records.find((r) => matchesSelector(r, s));
+      if (found !== undefined) break;
+    }
+    if (found === undefined) continue;
+    claimed.add(found);
+    const { field, alarms } = fieldValue(f, found);
+    out.fields[name] = field;
+    out.alarms.push(...alarms);
+  }
+  for (const r of records) if (!claimed.has(r)) out.unclaimed.push(r.difvif);
+  return out;
+}
+
+/** Medium from the device type byte (protocols.md §1.5). */
+export function mediumOf(deviceType: number): Medium {
+  switch (deviceType) {
+    case 0x01: return 'oil';
+    case 0x02: return 'electricity';
+    case 0x03: return 'gas';
+    case 0x04: case 0x0c: return 'heat';
+    case 0x05: return 'steam';
+    case 0x06: return 'warm-water';
+    case 0x07: case 0x16: case 0x17: return 'water';
+    case 0x15: return 'hot-water';
+    case 0x08: return 'heat-cost-allocator';
+    case 0x09: return 'compressed-air';
+    case 0x0a: case 0x0b: return 'cooling';
+    case 0x0d: return 'heat-cooling';
+    case 0x18: return 'pressure';
+    case 0x1a: return 'smoke-detector';
+    case 0x1b: return 'room-sensor';
+    default: return 'other';
+  }
+}

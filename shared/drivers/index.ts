@@ -1,0 +1,83 @@
+// The driver registry: every meter family we read, how a meter finds its driver, and
+// applyDriver, which turns a decoded telegram's records into a Reading.
+
+import { compareAlarms } from '../model/alarm.js';
+import type { MeterAddress } from '../model/address.js';
+import type { Medium, Reading } from '../model/reading.js';
+import type { Driver, DriverInput } from './define.js';
+import { driverMatches, mediumOf, readFields } from './define.js';
+import { flowiq2200 } from './kamstrup/flowiq2200.js';
+import { kamstrupHeatDrivers } from './kamstrup/heat.js';
+import { multical21 } from './kamstrup/multical21.js';
+import { omnipower } from './kamstrup/omnipower.js';
+import { kamstrupPressure } from './kamstrup/pressure.js';
+import { oms, tplStatusAlarms } from './oms.js';
+
+export type { Driver, DriverExample, DriverInput, DriverSpec, FieldSpec } from './define.js';
+export { defineDriver } from './define.js';
+export { oms, tplStatusAlarms } from './oms.js';
+
+/** Specific drivers, matched on (manufacturer, version, device type). */
+export const DRIVERS: readonly Driver[] = [
+  multical21,
+  flowiq2200,
+  ...kamstrupHeatDrivers,
+  omnipower,
+  kamstrupPressure,
+];
+
+/** Every driver including the generic fallback (for the meters table and the examples test). */
+export const ALL_DRIVERS: readonly Driver[] = [...DRIVERS, oms];
+
+/** The driver for a meter: the one that declares its (M, VER, TYPE), else the generic OMS driver. */
+export function findDriver(address: MeterAddress): Driver {
+  return DRIVERS.find((d) => driverMatches(d, address)) ?? oms;
+}
+
+/** A driver by id or alias ("kamstrup-multical21", "multical21"), for user overrides; undefined if none. */
+export function driverById(idOrAlias: string): Driver | undefined {
+  const key = idOrAlias.toLowerCase();
+  return ALL_DRIVERS.find((d) => d.id === key || (d.aliases ?? []).includes(key));
+}
+
+/** Reads a decoded telegram with its driver (by default the one findDriver picks). */
+export function applyDriver(input: DriverInput, driver: Driver = findDriver(input.address)): Reading {
+  const { fields, alarms, unclaimed } = readFields(driver, input.records);
+  const all = [...alarms, ...tplStatusAlarms(input.status)].sort(compareAlarms);
+  const { manufacturer, id, version, deviceType } = input.address;
+  const reading: Reading = {
+    driver: driver.id,
+    meter: { manufacturer, id, version, deviceType, medium: mediumOf(deviceType) },
+    fields,
+    alarms: all,
+    unclaimed,
+  };
+  const primary = [driver.primary ?? []].flat().find((f) => f in fields);
+  if (primary !== undefined) reading.primary = primary;
+  return reading;
+}
+
+/** One row of the meters table (README, style.md §9): which meters each driver reads. */
+export interface DriverRow {
+  id: string;
+  name: string;
+  medium: Medium;
+  aliases: readonly string[];
+  /** "KAM 1B 06/16": manufacturer, version(s), device type(s) in hex; "any" for the fallback. */
+  meters: string[];
+  fields: string[];
+}
+
+const hexList = (v: number | readonly number[] | undefined): string =>
+  v === undefined ? '*' : [v].flat().map((n) => n.toString(16).toUpperCase().padStart(2, '0')).join('/');
+
+export function driverTable(): DriverRow[] {
+  return ALL_DRIVERS.map((d) => ({
+    id: d.id,
+    name: d.name,
+    medium: d.medium,
+    aliases: d.aliases ?? [],
+    meters: d.match.length === 0 ? ['any'] : d.match.map((m) => `${m.mfct} ${hexList(m.version)} ${hexList(m.type)}`),
+    fields: Object.keys(d.fields),
+  }));
+}
