@@ -18,6 +18,11 @@ import type { CrcPresence } from '../../shared/wmbus/dll.js';
 import { controlName, deviceTypeName } from '../../shared/wmbus/dll.js';
 import { decodeMbusFrame } from '../../shared/mbus/frame.js';
 import type { MbusFrame } from '../../shared/mbus/frame.js';
+import { ALL_DRIVERS, findDriver } from '../../shared/drivers/index.js';
+import type { ExtraValue, ExtrasPlan } from '../../shared/drivers/extras.js';
+import type { Driver } from '../../shared/drivers/define.js';
+import { fitsLayout, planExtras, runExtras } from '../../shared/drivers/extras.js';
+import { fromHex } from '../../shared/bytes/hex.js';
 
 // ---------------------------------------------------------------------------------------------
 // --jsonl: the decoder contract
@@ -131,13 +136,31 @@ class JsonOut {
     this.bytes(f!.bytes);
   }
 
-  records(records: DataRecord[]): void {
+  records(records: DataRecord[], extras?: ExtraValue[]): void {
     this.ascii('"records":[');
     for (let i = 0; i < records.length; i++) {
       if (i > 0) this.buf[this.pos++] = 0x2c;
       this.record(records[i]);
     }
+    if (extras !== undefined) {
+      for (let i = 0; i < extras.length; i++) {
+        if (records.length > 0 || i > 0) this.buf[this.pos++] = 0x2c;
+        this.extra(extras[i]);
+      }
+    }
     this.ascii(']');
+  }
+
+  /** A driver's value, after the frame's records, with the storage/tariff/subunit of its record. */
+  extra(e: ExtraValue): void {
+    this.ascii('{"value":');
+    this.number(e.value);
+    this.ascii(',"unit":');
+    this.string(e.unit === 'm3·°C' ? 'm3C' : e.unit);
+    this.ascii(',"quantity":');
+    this.string(e.label);
+    const r = e.from;
+    this.ascii(`,"storage":${r?.storage ?? 0},"tariff":${r?.tariff ?? 0},"subunit":${r?.subunit ?? 0},"function":"${r?.function ?? 'instantaneous'}"}`);
   }
 
   header(a: MeterAddress | undefined, accessNumber: number | null | undefined, status: number | null | undefined): void {
@@ -178,11 +201,61 @@ class JsonOut {
   }
 }
 
-/** Keeps what one run learns (compact formats) and each distinct key, expanded once. */
+/**
+ * Keeps what one run learns (compact formats), each distinct key, expanded once, and per meter
+ * the driver chosen for it with its plan of added values (shared/drivers/extras.ts).
+ */
 export class JsonlDecoder {
   readonly keys = new KeyRing();
   readonly formats = new CompactFormatTable();
   readonly out = new JsonOut();
+  /** Per meter (manufacturer, id, version, type): its driver, chosen once. */
+  readonly #drivers = new Map<string, ExtrasPlan[]>();
+  /** Per driver: a plan for each record layout seen (meters of one model share them). */
+  readonly #plans = new Map<Driver, ExtrasPlan[]>();
+
+  /** Manufacturers with a driver that reads a proprietary payload: the only ones worth a lookup. */
+  readonly #proprietary = new Set<string>();
+  readonly #isProprietary = (a: MeterAddress): boolean =>
+    this.#proprietary.has(a.manufacturer) && findDriver(a).payload === 'proprietary';
+
+  constructor() {
+    for (const d of ALL_DRIVERS) {
+      for (const f of d.compactFormats ?? []) this.formats.add(fromHex(f), `driver ${d.id}`);
+      if (d.payload === 'proprietary') for (const m of d.match) this.#proprietary.add(m.mfct);
+    }
+  }
+
+  /** The values the meter's driver adds to these records (formulas, unscaled registers …). */
+  #extras(a: MeterAddress, records: DataRecord[], manufacturerBytes: Uint8Array | undefined): ExtraValue[] | undefined {
+    const key = a.manufacturer + a.id + String.fromCharCode(a.version, a.deviceType);
+    let plans = this.#drivers.get(key);
+    if (plans === undefined) {
+      const driver = findDriver(a);
+      plans = this.#plans.get(driver);
+      if (plans === undefined) this.#plans.set(driver, (plans = []));
+      if (this.#drivers.size > 100_000) this.#drivers.clear();
+      this.#drivers.set(key, plans);
+    }
+    // The layout of the meter's last telegram first: a meter rarely changes its datagram.
+    let plan: ExtrasPlan | undefined;
+    for (let i = plans.length - 1; i >= 0; i--) {
+      if (fitsLayout(plans[i]!, records)) {
+        plan = plans[i]!;
+        break;
+      }
+    }
+    if (plan === undefined) {
+      plan = planExtras(this.#driverOf(plans, a), records);
+      if (plans.length > 64) plans.shift();
+      plans.push(plan);
+    }
+    return plan.adds ? runExtras(plan, records, manufacturerBytes) : undefined;
+  }
+
+  #driverOf(plans: ExtrasPlan[], a: MeterAddress): Driver {
+    return plans.length > 0 ? plans[0]!.driver : findDriver(a);
+  }
 
   /** Decodes one input line and appends its answer line to `out`. */
   write(text: string): void {
@@ -228,7 +301,7 @@ export class JsonlDecoder {
         key = this.keys.keyFromHex(req.key) ?? undefined;
         if (key === undefined) return o.failure('"key" is not 32 hex digits');
       }
-      const r = decodeTelegram(bytes, { key, formats: this.formats, explain: false });
+      const r = decodeTelegram(bytes, { key, formats: this.formats, explain: false, proprietaryPayload: this.#isProprietary });
       if (!r.ok) {
         o.ascii('{"ok":false,"error":');
         o.string(firstError(r.issues));
@@ -245,7 +318,7 @@ export class JsonlDecoder {
       o.ascii('{"ok":true,');
       o.header(t.address, t.tpl?.accessNumber, t.tpl?.status);
       o.ascii(',');
-      o.records(t.records);
+      o.records(t.records, this.#extras(t.tpl?.address ?? t.address, t.records, t.manufacturerData?.bytes));
       o.ascii('}');
       return;
     }
@@ -268,7 +341,7 @@ export class JsonlDecoder {
         o.header(f.address, f.accessNumber, f.status);
       }
       o.ascii(',');
-      o.records(f.records);
+      o.records(f.records, f.address === undefined ? undefined : this.#extras(f.address, f.records, f.manufacturerData?.bytes));
       o.ascii('}');
       return;
     }

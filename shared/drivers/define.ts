@@ -83,10 +83,48 @@ const DEFAULT_UNIT: Readonly<Record<FieldQuantity, Unit>> = {
   current: 'A', hca: 'HCA', humidity: '%RH', date: 'date', flags: '', number: '', text: '',
 };
 
+/** A value computed from other fields of the same reading (wmbusmeters' `formula`/`calculate`). */
+export interface Formula {
+  /** 'sum': a + b + …; 'hypot': √(a² + b² + …) (apparent from active and reactive energy). */
+  op: 'sum' | 'hypot';
+  /** Names of numeric fields of the same driver; the formula is null when one is missing. */
+  of: readonly string[];
+}
+
+/** A number at a fixed place of the manufacturer-specific bytes (proprietary CI or 0F/1F tail). */
+export interface ByteField {
+  /** Offset of the first byte within the manufacturer data. */
+  offset: number;
+  length: number;
+  /** Default 'uint-le'. */
+  encoding?: 'uint-le' | 'int-le' | 'bcd-le';
+  /** Keeps these bits of the number after shifting it right by `shift` (default: all). */
+  mask?: number;
+  shift?: number;
+  /**
+   * A tag-value layout starting at `offset`: each item is a tag byte and a value whose length
+   * the tag decides (`lengths`). The field is the value after tag `tag` (`length` bytes); the
+   * walk stops at a tag it does not know.
+   */
+  tagged?: { tag: number; lengths: Readonly<Record<number, number>> };
+}
+
 export interface FieldSpec {
   quantity: FieldQuantity;
-  /** The first selector (in order) that finds a record wins; within one, the first record. */
-  select: Selector | readonly Selector[];
+  /**
+   * The first selector (in order) that finds a record wins; within one, the first record.
+   * Exactly one of `select`, `formula` and `bytes` says where the value comes from.
+   */
+  select?: Selector | readonly Selector[];
+  /**
+   * 'none': the number as sent in the record (DataRecord.raw), without the VIF's scale or
+   * correction VIFEs: what a source defines as "vif_scaling None". Needs `unit`.
+   */
+  scaling?: 'none';
+  /** Multiplies the value after `scaling` (a source's "raw / 100" is 0.01); the result is in `unit`. */
+  factor?: number;
+  formula?: Formula;
+  bytes?: ByteField;
   /** Unit of the field; default per quantity (kWh, m3, kW, m3/h, °C, K, bar, h …). For 'number' a label. */
   unit?: Unit;
   /** Short label for the UI: "A+ imported active energy". */
@@ -146,6 +184,16 @@ export interface DriverSpec<F extends string = string> {
   /** The billing register; with a list, the first the reading has (the generic driver). */
   primary?: NoInfer<F> | readonly NoInfer<F>[];
   fields: Readonly<Record<F, FieldSpec>>;
+  /**
+   * DIF/VIF sequences (hex) of the full frames these meters send, so that their compact frames
+   * (CI 79/7B/73) read without first receiving a full frame (protocols.md §4.2).
+   */
+  compactFormats?: readonly string[];
+  /**
+   * 'proprietary': the application data of these meters is the manufacturer's own layout (read
+   * by `bytes` fields), not EN 13757-3 records, so decoders should not walk it as records.
+   */
+  payload?: 'proprietary';
   examples?: readonly DriverExample[];
 }
 
@@ -161,6 +209,14 @@ export function defineDriver<F extends string>(spec: DriverSpec<F>): Driver {
     if (!(p in spec.fields)) throw new TypeError(`${spec.id}: primary: "${p}" is not a field`);
   }
   for (const [name, f] of Object.entries<FieldSpec>(spec.fields)) {
+    const sources = (f.select !== undefined ? 1 : 0) + (f.formula !== undefined ? 1 : 0) + (f.bytes !== undefined ? 1 : 0);
+    if (sources !== 1) throw new TypeError(`${spec.id}.${name}: expected one of select, formula, bytes; got ${sources}`);
+    if ((f.scaling !== undefined || f.formula !== undefined || f.bytes !== undefined) && f.unit === undefined) {
+      throw new TypeError(`${spec.id}.${name}: a field read without the VIF's scale, from bytes or by a formula needs a unit`);
+    }
+    for (const other of f.formula?.of ?? []) {
+      if (!(other in spec.fields)) throw new TypeError(`${spec.id}.${name}: formula: "${other}" is not a field`);
+    }
     for (const s of selectors(f)) {
       if (s.difvif !== undefined && parseDifVif(s.difvif) === null) {
         throw new TypeError(`${spec.id}.${name}: difvif: expected DIF/VIF hex, got "${s.difvif}"`);
@@ -173,7 +229,8 @@ export function defineDriver<F extends string>(spec: DriverSpec<F>): Driver {
   return Object.freeze({ ...spec }) as Driver;
 }
 
-function selectors(f: FieldSpec): readonly Selector[] {
+export function selectors(f: FieldSpec): readonly Selector[] {
+  if (f.select === undefined) return [];
   return Array.isArray(f.select) ? (f.select as readonly Selector[]) : [f.select as Selector];
 }
 
@@ -208,8 +265,62 @@ function statusWord(r: DataRecord): number | null {
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}/;
 
-function fieldValue(f: FieldSpec, r: DataRecord): { field: ReadingField; alarms: Alarm[] } {
+/** A computed number in the field's unit (scaling none, factor), or null when not available. */
+function computedNumber(f: FieldSpec, value: number | undefined): ReadingField {
+  const unit = f.unit ?? DEFAULT_UNIT[f.quantity];
+  if (value === undefined || Number.isNaN(value) || (f.unavailable?.includes(value) ?? false)) return { value: null, unit };
+  return { value: f.factor === undefined ? value : tidy(value * f.factor), unit };
+}
+
+function tidy(v: number): number {
+  return Number(v.toPrecision(12));
+}
+
+/** The number at `b` in the manufacturer bytes; undefined when they are too short. */
+export function readByteField(b: ByteField, bytes: Uint8Array | undefined): number | undefined {
+  if (bytes === undefined) return undefined;
+  let at = b.offset;
+  if (b.tagged !== undefined) {
+    for (;;) {
+      if (at >= bytes.length) return undefined;
+      const tag = bytes[at]!;
+      if (tag === b.tagged.tag) break;
+      const n = b.tagged.lengths[tag];
+      if (n === undefined) return undefined;
+      at += 1 + n;
+    }
+    at++;
+  }
+  if (at + b.length > bytes.length) return undefined;
+  let v = 0;
+  const enc = b.encoding ?? 'uint-le';
+  for (let i = b.length - 1; i >= 0; i--) {
+    const x = bytes[at + i]!;
+    if (enc === 'bcd-le') {
+      if ((x >> 4) > 9 || (x & 15) > 9) return undefined;
+      v = v * 100 + (x >> 4) * 10 + (x & 15);
+    } else v = v * 256 + x;
+  }
+  if (enc === 'int-le' && bytes[at + b.length - 1]! & 0x80) v -= 2 ** (8 * b.length);
+  if (b.shift !== undefined) v = Math.floor(v / 2 ** b.shift);
+  if (b.mask !== undefined) v %= b.mask + 1; // masks are 2^n − 1
+  return v;
+}
+
+/** A formula over already read fields; null when one of them is missing or not a number. */
+export function evalFormula(f: Formula, fields: Readonly<Record<string, ReadingField>>): number | null {
+  let acc = 0;
+  for (const name of f.of) {
+    const v = fields[name]?.value;
+    if (typeof v !== 'number') return null;
+    acc += f.op === 'hypot' ? v * v : v;
+  }
+  return tidy(f.op === 'hypot' ? Math.sqrt(acc) : acc);
+}
+
+export function fieldValue(f: FieldSpec, r: DataRecord): { field: ReadingField; alarms: Alarm[] } {
   const none: Alarm[] = [];
+  if (f.scaling === 'none') return { field: computedNumber(f, r.raw), alarms: none };
   if (f.quantity === 'flags') {
     const word = statusWord(r);
     if (word === null) return { field: { value: null, unit: '' }, alarms: none };
@@ -227,7 +338,7 @@ function fieldValue(f: FieldSpec, r: DataRecord): { field: ReadingField; alarms:
   }
   if (f.quantity === 'number') {
     const unit: Unit = f.unit ?? (isUnit(r.unit) ? r.unit : '');
-    return { field: { value: raw, unit }, alarms: none };
+    return { field: { value: f.factor === undefined ? raw : tidy(raw * f.factor), unit }, alarms: none };
   }
   const unit = f.unit ?? DEFAULT_UNIT[f.quantity];
   const v = convertUnit(raw, r.unit, unit);
@@ -242,11 +353,21 @@ export interface FieldsRead {
   unclaimed: string[];
 }
 
-/** Applies a driver's field declarations to a record list. */
-export function readFields(driver: Driver, records: readonly DataRecord[]): FieldsRead {
+/** Applies a driver's field declarations to a record list (and the manufacturer bytes). */
+export function readFields(driver: Driver, records: readonly DataRecord[], manufacturerBytes?: Uint8Array): FieldsRead {
   const out: FieldsRead = { fields: {}, alarms: [], unclaimed: [] };
   const claimed = new Set<DataRecord>();
+  const formulas: [string, FieldSpec][] = [];
   for (const [name, f] of Object.entries<FieldSpec>(driver.fields)) {
+    if (f.formula !== undefined) {
+      formulas.push([name, f]);
+      continue;
+    }
+    if (f.bytes !== undefined) {
+      const v = readByteField(f.bytes, manufacturerBytes);
+      if (v !== undefined) out.fields[name] = computedNumber(f, v);
+      continue;
+    }
     let found: DataRecord | undefined;
     for (const s of selectors(f)) {
       found = records.find((r) => matchesSelector(r, s));
@@ -257,6 +378,10 @@ export function readFields(driver: Driver, records: readonly DataRecord[]): Fiel
     const { field, alarms } = fieldValue(f, found);
     out.fields[name] = field;
     out.alarms.push(...alarms);
+  }
+  for (const [name, f] of formulas) {
+    const v = evalFormula(f.formula!, out.fields);
+    if (v !== null) out.fields[name] = computedNumber(f, v);
   }
   for (const r of records) if (!claimed.has(r)) out.unclaimed.push(r.difvif);
   return out;

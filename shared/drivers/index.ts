@@ -12,6 +12,16 @@ import { multical21 } from './kamstrup/multical21.js';
 import { omnipower } from './kamstrup/omnipower.js';
 import { kamstrupPressure } from './kamstrup/pressure.js';
 import { oms, tplStatusAlarms } from './oms.js';
+import { apator162 } from './apator/apator162.js';
+import { q400 } from './axioma/q400.js';
+import { ebzWmbe } from './ebz/wmbe.js';
+import { elvsense } from './elv/elvsense.js';
+import { engelmannFaw } from './engelmann/faw.js';
+import { em24 } from './gavazzi/em24.js';
+import { gransystems } from './gran-system/gransystems.js';
+import { qwater } from './qundis/qwater.js';
+import { iem3000 } from './schneider/iem3000.js';
+import { c5isf } from './zenner/c5isf.js';
 
 export type { Driver, DriverExample, DriverInput, DriverSpec, FieldSpec } from './define.js';
 export { defineDriver } from './define.js';
@@ -24,6 +34,16 @@ export const DRIVERS: readonly Driver[] = [
   ...kamstrupHeatDrivers,
   omnipower,
   kamstrupPressure,
+  em24,
+  gransystems,
+  q400,
+  qwater,
+  iem3000,
+  ebzWmbe,
+  elvsense,
+  c5isf,
+  engelmannFaw,
+  apator162,
 ];
 
 /** Every driver including the generic fallback (for the meters table and the examples test). */
@@ -42,7 +62,7 @@ export function driverById(idOrAlias: string): Driver | undefined {
 
 /** Reads a decoded telegram with its driver (by default the one findDriver picks). */
 export function applyDriver(input: DriverInput, driver: Driver = findDriver(input.address)): Reading {
-  const { fields, alarms, unclaimed } = readFields(driver, input.records);
+  const { fields, alarms, unclaimed } = readFields(driver, input.records, input.manufacturerData?.bytes);
   const all = [...alarms, ...tplStatusAlarms(input.status)].sort(compareAlarms);
   const { manufacturer, id, version, deviceType } = input.address;
   const reading: Reading = {

@@ -185,7 +185,8 @@ export function convertUnit(value: number, from: string, to: string): number | n
 
 const READING_UNITS: ReadonlySet<string> = new Set<Unit>([
   'Wh', 'kWh', 'MWh', 'J', 'MJ', 'GJ', 'm3', 'l', 'm3/h', 'l/h', '°C', 'K', 'W', 'kW', 'MW', 'bar',
-  'V', 'A', 's', 'min', 'h', 'd', 'kg', 't', 'date', 'datetime', 'HCA', '%RH', 'm3·°C', '',
+  'V', 'A', 's', 'min', 'h', 'd', 'kg', 't', 'date', 'datetime', 'HCA', '%RH', 'm3·°C',
+  'kvarh', 'kVAh', 'Hz', '%', 'ppm', 'y', '',
 ]);
 
 export function isUnit(u: string): u is Unit {

@@ -197,7 +197,7 @@ export function decodeMbusFrame(bytes: Uint8Array, opts: { explain?: boolean } =
     }
     p += 4;
   }
-  const r = decodeRecords(bytes, p, dataEnd, { spans: explain });
+  const r = decodeRecords(bytes, p, dataEnd, { spans: explain, manufacturer: f.address?.manufacturer });
   const mode = f.config === undefined ? 0 : (f.config >> 8) & 0x1f;
   if (mode !== 0) {
     // Many wired meters fill the "signature" with other things (FFFF, product codes) and send

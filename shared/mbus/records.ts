@@ -18,6 +18,7 @@ import {
   type VifEntry,
   type VifKind,
 } from './vif-table.js';
+import { vendorVifs } from './vendor-vifs.js';
 
 export interface ManufacturerData {
   /** Offset of the first byte after the 0F/1F DIF. */
@@ -37,6 +38,11 @@ export interface RecordsResult {
 export interface DecodeRecordsOptions {
   /** Build a Span per record (default true). The pipeline may turn it off for speed. */
   spans?: boolean;
+  /**
+   * Three-letter code of the manufacturer whose meter wrote the records (TPL long header, else
+   * DLL): selects its table of manufacturer-specific VIFs (vendor-vifs.ts).
+   */
+  manufacturer?: string;
 }
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16).toUpperCase());
@@ -200,6 +206,7 @@ export function decodeRecords(
   const issues: Issue[] = [];
   const spans: Span[] = [];
   const withSpans = options?.spans !== false;
+  const vendor = vendorVifs(options?.manufacturer);
   let manufacturerData: ManufacturerData | undefined;
   if (start < 0) start = 0;
   if (end > buf.length) {
@@ -314,6 +321,18 @@ export function decodeRecords(
         p += n;
       }
     }
+    let manufacturerVife = vifCode === 0x7f;
+    if (manufacturerVife && vendor !== undefined && more && p < end && (buf[p] & 0x80) === 0) {
+      // VIF FF + one VIFE the manufacturer documents (vendor-vifs.ts)
+      const v = vendor.get(buf[p]);
+      if (v !== undefined) {
+        entry = v;
+        difvif += HEX[buf[p++]];
+        vifeCount++;
+        more = 0;
+        manufacturerVife = false;
+      }
+    }
     if (!entry.known) {
       issues.push({
         code: 'unknown-vif',
@@ -331,7 +350,7 @@ export function decodeRecords(
     let corrExp = 0;
     let addExp = NaN;
     let durationMul = 0; // > 0: a VIFE turned the value into a duration or count
-    let manufacturerVife = vifCode === 0x7f;
+    let profile = false; // a compact profile (EN 13757-3:2018 Annex F) in the LVAR data
     while (more) {
       if (p >= end) {
         truncated(issues, at, 'VIFE', 1, end);
@@ -404,6 +423,11 @@ export function decodeRecords(
         case 'manufacturer':
           manufacturerVife = true;
           break;
+        case 'profile':
+          profile = true;
+          quantity += ' ' + o.tag;
+          (tags ??= []).push(o.tag);
+          break;
         case 'unknown':
           issues.push({
             code: 'unknown-vif',
@@ -424,6 +448,7 @@ export function decodeRecords(
     const code = dif & 0x0f;
     let len = DATA_LENGTH[code];
     let value: number | string;
+    let raw: number | undefined; // the number as sent, before VIF scaling
     if (code === 0x0d) {
       if (p >= end) {
         truncated(issues, at, 'LVAR', 1, end);
@@ -448,12 +473,14 @@ export function decodeRecords(
         value = lvarText(buf, p, len);
       } else if (lvar <= 0xdf) {
         const v = readBcd(buf, p, len, lvar >= 0xd0);
+        if (v === v) raw = v;
         value =
           Number.isNaN(v) || kind === 'digits'
             ? bcdDigits(buf, p, len)
             : scaleValue(v, entry, kind, corrExp, addExp, durationMul);
       } else if (len <= 6 && len > 0) {
-        value = scaleValue(readInt(buf, p, len, kind !== 'flags' && kind !== 'digits'), entry, kind, corrExp, addExp, durationMul);
+        raw = readInt(buf, p, len, kind !== 'flags' && kind !== 'digits');
+        value = scaleValue(raw, entry, kind, corrExp, addExp, durationMul);
       } else {
         value = hexNumber(buf, p, len);
       }
@@ -497,9 +524,11 @@ export function decodeRecords(
           });
         }
       } else if (code < 8) {
-        value = scaleValue(readInt(buf, p, len, kind !== 'flags' && kind !== 'digits'), entry, kind, corrExp, addExp, durationMul);
+        raw = readInt(buf, p, len, kind !== 'flags' && kind !== 'digits');
+        value = scaleValue(raw, entry, kind, corrExp, addExp, durationMul);
       } else {
         const v = readBcd(buf, p, len, false);
+        if (v === v) raw = v;
         if (kind === 'digits' || (kind === 'flags' && !Number.isNaN(v))) {
           value = kind === 'digits' ? bcdDigits(buf, p, len) : v;
         } else if (Number.isNaN(v)) {
@@ -530,8 +559,12 @@ export function decodeRecords(
       offset: at,
       length: p - at,
       vife: tags,
+      raw,
     };
     records.push(record);
+    if (profile && code === 0x0d && len > 2) {
+      pushProfile(records, record, buf, p - len, len, entry, kind, corrExp, addExp);
+    }
     if (withSpans) {
       spans.push({
         offset: at,
@@ -543,6 +576,52 @@ export function decodeRecords(
   }
 
   return manufacturerData ? { records, issues, spans, manufacturerData } : { records, issues, spans };
+}
+
+const PROFILE_MODE = ['', ' increment', ' decrement', ' difference'];
+
+/**
+ * The elements of a compact profile (EN 13757-3:2018 Annex F) as records after their parent:
+ * byte 0 is the spacing control (bits 7–6 increment mode: absolute, increments, decrements,
+ * signed differences; bits 5–4 spacing unit; bits 3–0 the element's data field code as in a
+ * DIF), byte 1 the spacing value, then the elements. Element k gets storage parent + 1 + k;
+ * elements that are not valid numbers (BCD FF…, "no value") are skipped.
+ */
+function pushProfile(
+  records: DataRecord[],
+  parent: DataRecord,
+  buf: Uint8Array,
+  p: number,
+  len: number,
+  entry: VifEntry,
+  kind: VifKind,
+  corrExp: number,
+  addExp: number,
+): void {
+  const control = buf[p];
+  const code = control & 0x0f;
+  const size = DATA_LENGTH[code];
+  if (size < 1 || size > 4 || code === 5) return;
+  const mode = control >> 6;
+  const quantity = parent.quantity + PROFILE_MODE[mode];
+  for (let at = p + 2, k = 0; at + size <= p + len; at += size, k++) {
+    const raw = code >= 8 ? readBcd(buf, at, size, false) : readInt(buf, at, size, mode === 3);
+    if (Number.isNaN(raw)) continue;
+    records.push({
+      value: scaleValue(raw, entry, kind, corrExp, addExp, 0),
+      unit: parent.unit,
+      quantity,
+      storage: parent.storage + 1 + k,
+      tariff: parent.tariff,
+      subunit: parent.subunit,
+      function: parent.function,
+      difvif: parent.difvif,
+      offset: parent.offset,
+      length: parent.length,
+      vife: parent.vife,
+      raw,
+    });
+  }
 }
 
 /** Numeric value: VIF scale, then correction VIFEs (§3.6: ×10^(n−6), + 10^(n−3) VIF units). */

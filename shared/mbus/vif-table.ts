@@ -217,6 +217,7 @@ export type VifeAction =
   | 'add' // additive correction constant 10^exp × unit of the VIF
   | 'extension' // 7C / FC: the next byte is from the combinable extension table
   | 'manufacturer' // 7F / FF: further VIFEs are manufacturer specific
+  | 'profile' // the data (LVAR) is a compact profile of EN 13757-3:2018 Annex F
   | 'unknown';
 
 export interface VifeEntry {
@@ -242,6 +243,13 @@ export const ORTHOGONAL_VIFE: readonly VifeEntry[] = (() => {
   for (let c = 0; c < 128; c++) t.push(vife('unknown', `VIFE ${c.toString(16).toUpperCase().padStart(2, '0')}`));
   // 00–1F: record error codes (meter → controller), EN 13757-3 Table 16
   for (let c = 0; c < 0x20; c++) t[c] = vife('tag', `error ${c.toString(16).toUpperCase().padStart(2, '0')}`);
+  // EN 13757-3:2018 Table 15 gives 12–14 and 1D–1F new meanings (wmbusmeters dvparser.h agrees)
+  t[0x12] = vife('tag', 'average');
+  t[0x13] = vife('profile', 'inverse compact profile'); // elements go back in time from the base
+  t[0x14] = vife('tag', 'relative deviation');
+  t[0x1d] = vife('tag', 'standard conformant data content');
+  t[0x1e] = vife('profile', 'compact profile with register numbers');
+  t[0x1f] = vife('profile', 'compact profile');
   const per = ['/s', '/min', '/h', '/d', '/week', '/month', '/year'];
   const perWords = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year'];
   for (let n = 0; n < 7; n++) t[0x20 + n] = vife('per', `per ${perWords[n]}`, per[n]);

@@ -41,6 +41,7 @@ export type Unit =
   | 'date' | 'datetime'
   | 'HCA' | '%RH'
   | 'm3·°C'
+  | 'kvarh' | 'kVAh' | 'Hz' | '%' | 'ppm' | 'y'
   | '';
 
 /** A value with its unit: `{ value: 6.408, unit: 'm3' }`. */

@@ -26,4 +26,10 @@ export interface DataRecord {
    * Those that change the meaning are also in `quantity` ("energy backward").
    */
   vife?: string[];
+  /**
+   * The number as sent in the data field (integer or BCD), before the VIF's scale and the
+   * correction VIFEs; undefined for dates, text, floats and byte strings. Drivers whose source
+   * defines a register "without VIF scaling" read this.
+   */
+  raw?: number | undefined;
 }

@@ -68,6 +68,11 @@ export interface DecodeTelegramOptions {
    * the decode time (measured, bench/wmbus.mjs), and bulk decoding does not need it.
    */
   explain?: boolean;
+  /**
+   * Meters whose application data is a manufacturer's own layout, not records (a driver says
+   * so): their data after the 2F fillers is returned as `manufacturerData` and not walked.
+   */
+  proprietaryPayload?: (meter: MeterAddress) => boolean;
 }
 
 let seeded: CompactFormatTable | undefined;
@@ -275,7 +280,13 @@ function decodeLayers(bytes: Uint8Array, opts: DecodeTelegramOptions, crcs: CrcP
   let compact: Telegram['compact'];
   switch (tpl.content) {
     case 'records': {
-      const r = decodeRecords(buf, p, end, { spans: explain });
+      if (opts.proprietaryPayload?.(tpl.address ?? address) === true) {
+        let q = p;
+        while (q < end && buf[q] === 0x2f) q++;
+        manufacturerData = { offset: q, bytes: buf.subarray(q, end), moreRecordsFollow: false };
+        break;
+      }
+      const r = decodeRecords(buf, p, end, { spans: explain, manufacturer: (tpl.address ?? address).manufacturer });
       records = r.records;
       manufacturerData = r.manufacturerData;
       for (const i of r.issues) issues.push(i);
@@ -533,7 +544,7 @@ function decodeCompact(
         message: `compact frame full-frame CRC ${hex4(fullFrameCrc)}, computed ${hex4(x.crc)} over the records rebuilt with format ${hex4(signature)}; values kept because the data fits the format exactly`
       });
     }
-    const r = decodeRecords(x.records, 0, x.records.length, { spans: false });
+    const r = decodeRecords(x.records, 0, x.records.length, { spans: false, manufacturer: address.manufacturer });
     for (const i of r.issues) issues.push({ ...i, offset: undefined });
     if (explain) {
       // Each record's data as it sits in the compact frame.

@@ -60,4 +60,28 @@ describe('decode <hex>: explanation for a person', () => {
     expect(text).toContain('NOT decoded');
     expect(text).toMatch(/no-key .*76348799/);
   });
+
+  it("appends the driver's values after the frame's records (em24, wmbusmeters em24.xmq test \"Elen\")", () => {
+    const d = new JsonlDecoder();
+    const hex = '35442D2C6666666633028D2070806A0520B4D3780405F208000004FB82753F00000004853C0000000004FB82F53CCA01000001FD1722';
+    const a = JSON.parse(d.line(JSON.stringify({ hex, link: 'wmbus' })));
+    expect(a.ok).toBe(true);
+    const units = a.records.map((r: { unit: string }) => r.unit);
+    // 5 records of the frame first, in frame order, then the driver's values
+    expect(units.slice(0, 5)).toEqual(['kWh', 'kvarh', 'kWh', 'kvarh', '']);
+    const apparent = a.records.find((r: { unit: string }) => r.unit === 'kVAh');
+    expect(apparent.value).toBeCloseTo(237.507895, 6);
+    expect(a.records.slice(5).some((r: { value: number; unit: string }) => r.value === 63 && r.unit === 'kvarh')).toBe(true);
+    // the second telegram of the same meter uses the cached plan and gives the same answer
+    expect(JSON.parse(d.line(JSON.stringify({ hex, link: 'wmbus' })))).toEqual(a);
+  });
+
+  it('Kamstrup E8/E9 come out in m3C (protocols.md TV-8)', () => {
+    const d = new JsonlDecoder();
+    const hex =
+      '56442D2C99480571340C8D2019708C8322C88F780406AF7D000004FF076556020004FF08D7E701000414CC7A0500043B00000000' +
+      '02598F0C025D920D04FF2200000000026CDF214406AF7D00004414CC7A0500426CC121';
+    const a = JSON.parse(d.line(JSON.stringify({ hex, link: 'wmbus' })));
+    expect(a.records.filter((r: { unit: string }) => r.unit === 'm3C').map((r: { value: number }) => r.value)).toEqual([153189, 124887]);
+  });
 });

@@ -24,8 +24,8 @@ function wired(hex: string): DriverInput {
   const decoded = decodeMbusFrame(fromHex(hex));
   expect(decoded.ok, decoded.issues.map((i) => i.message).join('; ')).toBe(true);
   if (!decoded.ok || decoded.value.address === undefined) throw new Error('no long header');
-  const { address, status, records } = decoded.value;
-  return { address, status: status ?? null, records };
+  const { address, status, records, manufacturerData } = decoded.value;
+  return { address, status: status ?? null, records, manufacturerData: manufacturerData ?? null };
 }
 
 const cases = ALL_DRIVERS.flatMap((driver) => (driver.examples ?? []).map((example) => ({ driver, example })));
@@ -39,8 +39,10 @@ describe('driver examples through decodeTelegram + applyDriver', () => {
 
   it.each(cases.map((c) => [`${c.driver.id}: ${c.example.note}`, c] as const))('%s', (_, { driver, example }) => {
     const formats = new CompactFormatTable({ seed: false }); // compact frames learn from their context
+    for (const f of driver.compactFormats ?? []) formats.add(fromHex(f)); // … or from the driver
     const key = example.key === undefined ? undefined : aesKey(fromHex(example.key));
-    const options: DecodeTelegramOptions = key === undefined ? { formats } : { formats, key };
+    const proprietaryPayload = (): boolean => driver.payload === 'proprietary';
+    const options: DecodeTelegramOptions = key === undefined ? { formats, proprietaryPayload } : { formats, key, proprietaryPayload };
     for (const hex of example.context ?? []) {
       const c = decodeTelegram(fromHex(hex), options);
       expect(c.ok, `context: ${c.issues.map((i) => i.message).join('; ')}`).toBe(true);
