@@ -489,7 +489,8 @@ function decodeCompact(
   spans: Span[],
   explain: boolean
 ): CompactResult | null {
-  if (checked) while (p < end && buf[p] === 0x2f) p++;
+  // exactly the two check bytes: a format signature may itself start with 2F (1 in 256)
+  if (checked && buf[p] === 0x2f && buf[p + 1] === 0x2f) p += 2;
   if (p + 4 > end) {
     issues.push({
       code: 'truncated',
@@ -525,8 +526,17 @@ function decodeCompact(
   // payload CRC or 2F2F check has already vouched for the bytes): then a 'bad-crc' warning.
   let best: CompactExpansion | null = null;
   for (const f of formats) {
-    let x = expandCompact(f, buf, d, end);
-    if ((x === null || x.crc !== fullFrameCrc) && dataEnd !== end) x = expandCompact(f, buf, d, dataEnd) ?? x;
+    // 2F filler may follow the data, and the data itself may end in 2F bytes: try each end
+    let x: CompactExpansion | null = null;
+    for (let e = end; e >= dataEnd; e--) {
+      const y = expandCompact(f, buf, d, e);
+      if (y === null) continue;
+      if (y.crc === fullFrameCrc) {
+        x = y;
+        break;
+      }
+      x ??= y;
+    }
     if (x === null) continue;
     if (x.crc === fullFrameCrc) {
       best = x;
