@@ -17,6 +17,8 @@ export interface DriverInput {
   status?: number | null;
   records: readonly DataRecord[];
   manufacturerData?: { bytes: Uint8Array } | null;
+  /** The transport layer's CI, for drivers that match on it (DriverMatch.ci). */
+  tpl?: { ci: number } | null;
 }
 
 /** Status bits decoded: the names of the bits that are set, and the alarms they mean. */
@@ -97,7 +99,7 @@ export interface ByteField {
   offset: number;
   length: number;
   /** Default 'uint-le'. */
-  encoding?: 'uint-le' | 'int-le' | 'bcd-le';
+  encoding?: 'uint-le' | 'uint-be' | 'int-le' | 'bcd-le';
   /** Keeps these bits of the number after shifting it right by `shift` (default: all). */
   mask?: number;
   shift?: number;
@@ -107,6 +109,16 @@ export interface ByteField {
    * walk stops at a tag it does not know.
    */
   tagged?: { tag: number; lengths: Readonly<Record<number, number>> };
+  /**
+   * Optional blocks announced by the bits of the byte at `offset`: they follow that byte in the
+   * listed order, each present when its bit is set. The field sits `at` bytes into block
+   * `block`, and is missing when that block is absent.
+   */
+  flagged?: { blocks: readonly { bit: number; length: number }[]; block: number; at?: number };
+  /** The layout's check byte: the field is read only when the byte at `offset` is `value`. */
+  check?: { offset: number; value: number };
+  /** Numbers at or above this read as 0 (a source's "not yet recorded", e.g. FF FF FF). */
+  zeroFrom?: number;
 }
 
 export interface FieldSpec {
@@ -121,8 +133,14 @@ export interface FieldSpec {
    * correction VIFEs: what a source defines as "vif_scaling None". Needs `unit`.
    */
   scaling?: 'none';
+  /** Keeps these low bits of the number read with `scaling` 'none' (a 2^n − 1 mask). */
+  mask?: number;
+  /** Replaces a code read from `bytes` by the number it stands for (a source's lookup table). */
+  map?: Readonly<Record<number, number>>;
   /** Multiplies the value after `scaling` (a source's "raw / 100" is 0.01); the result is in `unit`. */
   factor?: number;
+  /** An input of formulas only: not reported as a field of its own. */
+  hidden?: boolean;
   formula?: Formula;
   bytes?: ByteField;
   /** Unit of the field; default per quantity (kWh, m3, kW, m3/h, °C, K, bar, h …). For 'number' a label. */
@@ -170,6 +188,11 @@ export interface DriverMatch {
   mfct: string;
   version?: number | readonly number[];
   type?: number | readonly number[];
+  /**
+   * Transport CIs of the telegrams this entry reads (default any): for meters whose address
+   * bytes are not a fixed version and type (Diehl PRIOS puts serial digits there).
+   */
+  ci?: readonly number[];
 }
 
 export interface DriverSpec<F extends string = string> {
@@ -239,13 +262,14 @@ function isOneOf(want: number | readonly number[] | undefined, actual: number): 
   return typeof want === 'number' ? want === actual : want.includes(actual);
 }
 
-/** Whether `driver` declares the meter at `address`. */
-export function driverMatches(driver: Driver, address: MeterAddress): boolean {
+/** Whether `driver` declares the meter at `address` (sending transport CI `ci`, when known). */
+export function driverMatches(driver: Driver, address: MeterAddress, ci?: number): boolean {
   return driver.match.some(
     (m) =>
       m.mfct === address.manufacturer.toUpperCase() &&
       isOneOf(m.version, address.version) &&
-      isOneOf(m.type, address.deviceType),
+      isOneOf(m.type, address.deviceType) &&
+      (m.ci === undefined || (ci !== undefined && m.ci.includes(ci))),
   );
 }
 
@@ -266,7 +290,7 @@ function statusWord(r: DataRecord): number | null {
 const DATE_RE = /^\d{4}-\d{2}-\d{2}/;
 
 /** A computed number in the field's unit (scaling none, factor), or null when not available. */
-function computedNumber(f: FieldSpec, value: number | undefined): ReadingField {
+export function computedNumber(f: FieldSpec, value: number | undefined): ReadingField {
   const unit = f.unit ?? DEFAULT_UNIT[f.quantity];
   if (value === undefined || Number.isNaN(value) || (f.unavailable?.includes(value) ?? false)) return { value: null, unit };
   return { value: f.factor === undefined ? value : tidy(value * f.factor), unit };
@@ -279,7 +303,16 @@ function tidy(v: number): number {
 /** The number at `b` in the manufacturer bytes; undefined when they are too short. */
 export function readByteField(b: ByteField, bytes: Uint8Array | undefined): number | undefined {
   if (bytes === undefined) return undefined;
+  if (b.check !== undefined && bytes[b.check.offset] !== b.check.value) return undefined;
   let at = b.offset;
+  if (b.flagged !== undefined) {
+    if (at >= bytes.length) return undefined;
+    const flags = bytes[at++]!;
+    const { blocks, block } = b.flagged;
+    for (let i = 0; i < block; i++) if (flags & blocks[i]!.bit) at += blocks[i]!.length;
+    if ((flags & blocks[block]!.bit) === 0) return undefined;
+    at += b.flagged.at ?? 0;
+  }
   if (b.tagged !== undefined) {
     for (;;) {
       if (at >= bytes.length) return undefined;
@@ -294,7 +327,8 @@ export function readByteField(b: ByteField, bytes: Uint8Array | undefined): numb
   if (at + b.length > bytes.length) return undefined;
   let v = 0;
   const enc = b.encoding ?? 'uint-le';
-  for (let i = b.length - 1; i >= 0; i--) {
+  for (let k = 0; k < b.length; k++) {
+    const i = enc === 'uint-be' ? k : b.length - 1 - k;
     const x = bytes[at + i]!;
     if (enc === 'bcd-le') {
       if ((x >> 4) > 9 || (x & 15) > 9) return undefined;
@@ -304,7 +338,15 @@ export function readByteField(b: ByteField, bytes: Uint8Array | undefined): numb
   if (enc === 'int-le' && bytes[at + b.length - 1]! & 0x80) v -= 2 ** (8 * b.length);
   if (b.shift !== undefined) v = Math.floor(v / 2 ** b.shift);
   if (b.mask !== undefined) v %= b.mask + 1; // masks are 2^n − 1
+  if (b.zeroFrom !== undefined && v >= b.zeroFrom) v = 0;
   return v;
+}
+
+/** A `bytes` field's value: the number read, looked up in `map`, times `factor`. */
+export function byteFieldValue(f: FieldSpec, bytes: Uint8Array | undefined): ReadingField {
+  let v = readByteField(f.bytes!, bytes);
+  if (v !== undefined && f.map !== undefined) v = f.map[v];
+  return computedNumber(f, v);
 }
 
 /** A formula over already read fields; null when one of them is missing or not a number. */
@@ -320,7 +362,10 @@ export function evalFormula(f: Formula, fields: Readonly<Record<string, ReadingF
 
 export function fieldValue(f: FieldSpec, r: DataRecord): { field: ReadingField; alarms: Alarm[] } {
   const none: Alarm[] = [];
-  if (f.scaling === 'none') return { field: computedNumber(f, r.raw), alarms: none };
+  if (f.scaling === 'none') {
+    const raw = f.mask !== undefined && r.raw !== undefined ? r.raw % (f.mask + 1) : r.raw;
+    return { field: computedNumber(f, raw), alarms: none };
+  }
   if (f.quantity === 'flags') {
     const word = statusWord(r);
     if (word === null) return { field: { value: null, unit: '' }, alarms: none };
@@ -364,8 +409,8 @@ export function readFields(driver: Driver, records: readonly DataRecord[], manuf
       continue;
     }
     if (f.bytes !== undefined) {
-      const v = readByteField(f.bytes, manufacturerBytes);
-      if (v !== undefined) out.fields[name] = computedNumber(f, v);
+      const field = byteFieldValue(f, manufacturerBytes);
+      if (field.value !== null) out.fields[name] = field;
       continue;
     }
     let found: DataRecord | undefined;
@@ -383,6 +428,7 @@ export function readFields(driver: Driver, records: readonly DataRecord[], manuf
     const v = evalFormula(f.formula!, out.fields);
     if (v !== null) out.fields[name] = computedNumber(f, v);
   }
+  for (const [name, f] of Object.entries<FieldSpec>(driver.fields)) if (f.hidden === true) delete out.fields[name];
   for (const r of records) if (!claimed.has(r)) out.unclaimed.push(r.difvif);
   return out;
 }

@@ -10,7 +10,7 @@
 import type { DataRecord } from '../model/record.js';
 import type { ReadingField, Unit } from '../model/reading.js';
 import type { Driver, FieldSpec } from './define.js';
-import { evalFormula, fieldValue, readByteField, selectors } from './define.js';
+import { byteFieldValue, evalFormula, fieldValue, selectors } from './define.js';
 import { convertUnit, matchesSelector } from './select.js';
 
 export interface ExtraValue {
@@ -45,7 +45,7 @@ const TEXT_LIKE = new Set(['flags', 'date', 'text']);
 
 /** Whether a value read this way differs from what the record itself says (unit or number). */
 function addsValue(f: FieldSpec, r: DataRecord | undefined): boolean {
-  if (TEXT_LIKE.has(f.quantity)) return false;
+  if (TEXT_LIKE.has(f.quantity) || f.hidden === true) return false;
   if (f.formula !== undefined || f.bytes !== undefined) return true;
   if (r === undefined) return false;
   if (f.scaling !== undefined || f.factor !== undefined) return true;
@@ -74,7 +74,8 @@ export function planExtras(driver: Driver, records: readonly DataRecord[]): Extr
   return { driver, layout: records.map((r) => r.difvif), fields, adds: fields.some((p) => p.emit) };
 }
 
-export function fitsLayout(plan: ExtrasPlan, records: readonly DataRecord[]): boolean {
+/** Whether `records` have the layout a plan (this module's or plan.ts's) was made for. */
+export function fitsLayout(plan: { readonly layout: readonly string[] }, records: readonly DataRecord[]): boolean {
   const l = plan.layout;
   if (l.length !== records.length) return false;
   for (let i = 0; i < l.length; i++) if (l[i] !== records[i]!.difvif) return false;
@@ -93,8 +94,7 @@ export function runExtras(plan: ExtrasPlan, records: readonly DataRecord[], manu
       const v = evalFormula(f.formula, values);
       field = { value: v === null ? null : f.factor === undefined ? v : v * f.factor, unit: f.unit ?? '' };
     } else if (f.bytes !== undefined) {
-      const v = readByteField(f.bytes, manufacturerBytes);
-      field = { value: v === undefined ? null : f.factor === undefined ? v : Number((v * f.factor).toPrecision(12)), unit: f.unit ?? '' };
+      field = byteFieldValue(f, manufacturerBytes);
     } else {
       field = fieldValue(f, records[p.index]!).field;
     }

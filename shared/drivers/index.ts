@@ -4,7 +4,7 @@
 import { compareAlarms } from '../model/alarm.js';
 import type { MeterAddress } from '../model/address.js';
 import type { Medium, Reading } from '../model/reading.js';
-import type { Driver, DriverInput } from './define.js';
+import type { Driver, DriverInput, FieldsRead } from './define.js';
 import { driverMatches, mediumOf, readFields } from './define.js';
 import { flowiq2200 } from './kamstrup/flowiq2200.js';
 import { kamstrupHeatDrivers } from './kamstrup/heat.js';
@@ -22,6 +22,11 @@ import { gransystems } from './gran-system/gransystems.js';
 import { qwater } from './qundis/qwater.js';
 import { iem3000 } from './schneider/iem3000.js';
 import { c5isf } from './zenner/c5isf.js';
+import { izar } from './diehl/izar.js';
+import { bfw240radio } from './bfw/bfw240radio.js';
+import { hydrodigit } from './bmeters/hydrodigit.js';
+import { ei6500 } from './ei/ei6500.js';
+import { mkradio3, mkradio4 } from './techem/mkradio.js';
 
 export type { Driver, DriverExample, DriverInput, DriverSpec, FieldSpec } from './define.js';
 export { defineDriver } from './define.js';
@@ -44,14 +49,23 @@ export const DRIVERS: readonly Driver[] = [
   c5isf,
   engelmannFaw,
   apator162,
+  izar,
+  bfw240radio,
+  hydrodigit,
+  ei6500,
+  mkradio3,
+  mkradio4,
 ];
 
 /** Every driver including the generic fallback (for the meters table and the examples test). */
 export const ALL_DRIVERS: readonly Driver[] = [...DRIVERS, oms];
 
-/** The driver for a meter: the one that declares its (M, VER, TYPE), else the generic OMS driver. */
-export function findDriver(address: MeterAddress): Driver {
-  return DRIVERS.find((d) => driverMatches(d, address)) ?? oms;
+/**
+ * The driver for a meter: the one that declares its (M, VER, TYPE) and, for drivers that say,
+ * the telegram's transport CI; else the generic OMS driver.
+ */
+export function findDriver(address: MeterAddress, ci?: number): Driver {
+  return DRIVERS.find((d) => driverMatches(d, address, ci)) ?? oms;
 }
 
 /** A driver by id or alias ("kamstrup-multical21", "multical21"), for user overrides; undefined if none. */
@@ -61,8 +75,12 @@ export function driverById(idOrAlias: string): Driver | undefined {
 }
 
 /** Reads a decoded telegram with its driver (by default the one findDriver picks). */
-export function applyDriver(input: DriverInput, driver: Driver = findDriver(input.address)): Reading {
-  const { fields, alarms, unclaimed } = readFields(driver, input.records, input.manufacturerData?.bytes);
+export function applyDriver(input: DriverInput, driver: Driver = findDriver(input.address, input.tpl?.ci)): Reading {
+  return readingOf(driver, input, readFields(driver, input.records, input.manufacturerData?.bytes));
+}
+
+/** The Reading of a telegram from the fields its driver read (applyDriver, plan.ts readPlanned). */
+export function readingOf(driver: Driver, input: DriverInput, { fields, alarms, unclaimed }: FieldsRead): Reading {
   const all = [...alarms, ...tplStatusAlarms(input.status)].sort(compareAlarms);
   const { manufacturer, id, version, deviceType } = input.address;
   const reading: Reading = {
@@ -83,7 +101,7 @@ export interface DriverRow {
   name: string;
   medium: Medium;
   aliases: readonly string[];
-  /** "KAM 1B 06/16": manufacturer, version(s), device type(s) in hex; "any" for the fallback. */
+  /** "KAM 1B 06/16": manufacturer, version(s), device type(s) (and CIs) in hex; "any" for the fallback. */
   meters: string[];
   fields: string[];
 }
@@ -97,7 +115,10 @@ export function driverTable(): DriverRow[] {
     name: d.name,
     medium: d.medium,
     aliases: d.aliases ?? [],
-    meters: d.match.length === 0 ? ['any'] : d.match.map((m) => `${m.mfct} ${hexList(m.version)} ${hexList(m.type)}`),
+    meters:
+      d.match.length === 0
+        ? ['any']
+        : d.match.map((m) => `${m.mfct} ${hexList(m.version)} ${hexList(m.type)}${m.ci === undefined ? '' : ` CI ${hexList(m.ci)}`}`),
     fields: Object.keys(d.fields),
   }));
 }

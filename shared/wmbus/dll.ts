@@ -80,9 +80,11 @@ function stripFormatA(b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Format B: one CRC at the end when the frame has at most 128 bytes, else at 126..127 and at the end. §1.2 */
-function checkFormatB(b: Uint8Array, issues: Issue[] | null): boolean {
-  const n = b.length;
+/**
+ * Format B: one CRC at the end when the frame has at most 128 bytes, else at 126..127 and at the end. §1.2
+ * The frame is `b[0..n)` (a length rather than a subarray: this runs for every telegram).
+ */
+function checkFormatB(b: Uint8Array, n: number, issues: Issue[] | null): boolean {
   if (n < 12) return false;
   if (n <= 128) {
     const want = readCrcBE(b, n - 2);
@@ -152,7 +154,7 @@ export function stripCrcs(bytes: Uint8Array, crcs: CrcPresence = 'auto'): Stripp
     // Format A: the first block's CRC sits at 10..11.
     // A frame of exactly L + 1 bytes whose block-1 CRC matches is a format-A frame cut at L + 1
     // (or, 1 in 65,536, a CRC-free one: decodeTelegram then tries that reading too).
-    const bOk = n >= l + 1 && l >= 11 && checkFormatB(bytes.subarray(0, l + 1), null);
+    const bOk = n >= l + 1 && l >= 11 && checkFormatB(bytes, l + 1, null);
     if (!bOk && l >= 9 && n >= 12 && readCrcBE(bytes, 10) === crc16En13757(bytes, 0, 10)) {
       if (n < aLen) {
         issues.push({
@@ -181,7 +183,7 @@ export function stripCrcs(bytes: Uint8Array, crcs: CrcPresence = 'auto'): Stripp
     }
     if (crcs === 'present') {
       // Say why neither format fits, with the numbers.
-      if (n >= l + 1 && l >= 11) checkFormatB(bytes.subarray(0, l + 1), issues);
+      if (n >= l + 1 && l >= 11) checkFormatB(bytes, l + 1, issues);
       else if (n >= 12 && l >= 9)
         issues.push({
           code: 'bad-crc',

@@ -18,6 +18,7 @@ import type { TplHeader, TplKeys } from './tpl.js';
 import { CompactFormatTable, expandCompact } from './compact.js';
 import type { CompactExpansion } from './compact.js';
 import type { KeyRing } from './keyring.js';
+import { openPrios } from './diehl.js';
 
 export type SecurityState = 'plain' | 'decrypted' | 'decrypted-upstream' | 'encrypted';
 
@@ -308,7 +309,8 @@ function decodeLayers(bytes: Uint8Array, opts: DecodeTelegramOptions, crcs: CrcP
       break;
     }
     case 'manufacturer':
-      manufacturerData = { offset: p, bytes: buf.subarray(p, end), moreRecordsFollow: false };
+      // Diehl PRIOS: the scrambled bytes are handed on as plaintext at the same positions (diehl.ts).
+      manufacturerData = { offset: p, bytes: ((tplAt === 10 && openPrios(buf)) || buf).subarray(p, end), moreRecordsFollow: false };
       issues.push({
         code: 'unknown-ci',
         severity: 'warning',

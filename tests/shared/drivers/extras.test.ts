@@ -2,10 +2,10 @@
 // drivers' public tests.
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../../shared/bytes/hex.js';
-import { readByteField } from '../../../shared/drivers/define.js';
+import { defineDriver, driverMatches, readByteField } from '../../../shared/drivers/define.js';
 import { fitsLayout, planExtras, runExtras } from '../../../shared/drivers/extras.js';
 import { em24 } from '../../../shared/drivers/gavazzi/em24.js';
-import { findDriver } from '../../../shared/drivers/index.js';
+import { applyDriver, findDriver } from '../../../shared/drivers/index.js';
 import { multical403 } from '../../../shared/drivers/kamstrup/heat.js';
 import { decodeTelegram } from '../../../shared/wmbus/telegram.js';
 
@@ -65,5 +65,57 @@ describe('readByteField', () => {
     expect(readByteField({ offset: 0, length: 2, encoding: 'bcd-le' }, b)).toBe(1234);
     expect(readByteField({ offset: 0, length: 1, shift: 4, mask: 0x0f }, b)).toBe(3);
     expect(readByteField({ offset: 2, length: 2 }, b)).toBeUndefined();
+  });
+
+  it('reads big-endian numbers, check bytes and "not recorded" values', () => {
+    const b = fromHex('4B03C1FFFFFF');
+    expect(readByteField({ offset: 1, length: 2, encoding: 'uint-be' }, b)).toBe(0x03c1);
+    expect(readByteField({ offset: 1, length: 2, encoding: 'uint-be', mask: 0xff }, b)).toBe(0xc1);
+    expect(readByteField({ offset: 1, length: 1, check: { offset: 0, value: 0x4b } }, b)).toBe(3);
+    expect(readByteField({ offset: 1, length: 1, check: { offset: 0, value: 0x4c } }, b)).toBeUndefined();
+    expect(readByteField({ offset: 3, length: 3, zeroFrom: 10_000_000 }, b)).toBe(0);
+  });
+
+  it('finds optional blocks announced by flag bits (hydrodigit content byte)', () => {
+    const blocks = [{ bit: 0x01, length: 1 }, { bit: 0x80, length: 3 }, { bit: 0x04, length: 4 }];
+    const flagged = (block: number) => ({ offset: 0, length: 1, flagged: { blocks, block } });
+    // 85: battery, leak date, backflow
+    const all = fromHex('850A24042507000000');
+    expect(readByteField(flagged(0), all)).toBe(0x0a);
+    expect(readByteField({ ...flagged(2), length: 4 }, all)).toBe(7);
+    // 04: backflow only, right after the flag byte
+    expect(readByteField({ ...flagged(2), length: 4 }, fromHex('0401000000'))).toBe(1);
+    expect(readByteField(flagged(0), fromHex('0401000000'))).toBeUndefined();
+  });
+});
+
+describe('map, hidden fields and CI matching', () => {
+  const driver = defineDriver({
+    id: 'test-bytes',
+    name: 'test',
+    medium: 'water',
+    match: [{ mfct: 'TST', ci: [0xa2] }],
+    fields: {
+      code: { quantity: 'voltage', bytes: { offset: 0, length: 1, mask: 0x0f }, map: { 11: 3.2 }, unit: 'V' },
+      high: { quantity: 'number', bytes: { offset: 1, length: 1 }, factor: 256, unit: '', hidden: true },
+      low: { quantity: 'number', bytes: { offset: 2, length: 1 }, unit: '', hidden: true },
+      sum: { quantity: 'hca', formula: { op: 'sum', of: ['high', 'low'] }, unit: 'HCA' },
+    },
+  });
+  const bytes = fromHex('FB0203');
+
+  it('looks codes up, and reports formulas but not their hidden inputs', () => {
+    const plan = planExtras(driver, []);
+    expect(runExtras(plan, [], bytes).map((e) => [e.name, e.value])).toEqual([['code', 3.2], ['sum', 515]]);
+    const address = { manufacturer: 'TST', id: '00000001', version: 1, deviceType: 7 };
+    const read = applyDriver({ address, records: [], manufacturerData: { bytes }, tpl: { ci: 0xa2 } }, driver);
+    expect(Object.keys(read.fields).sort()).toEqual(['code', 'sum']);
+  });
+
+  it('matches a CI-restricted entry only for that CI', () => {
+    const address = { manufacturer: 'TST', id: '00000001', version: 1, deviceType: 7 };
+    expect(driverMatches(driver, address, 0xa2)).toBe(true);
+    expect(driverMatches(driver, address, 0x7a)).toBe(false);
+    expect(driverMatches(driver, address)).toBe(false);
   });
 });
