@@ -36,7 +36,7 @@ export default defineConfig({
   webServer: {
     command: 'node dist/server/server/src/index.js',
     url: `http://127.0.0.1:${port}/api/health`,
-    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: E2E_ADMIN.password },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: E2E_ADMIN.password, DEMO: '0' },
     reuseExistingServer: false,
     stdout: 'pipe',
     timeout: 30_000

@@ -1,5 +1,6 @@
 // start.cold_ms: from spawning the server to its first /api/health answer, on an empty data
-// folder (so the migrations and the first administrator are included). Median of 5 starts.
+// folder (so the migrations and the first administrator are included; without the demo data,
+// DEMO=0, whose generation is its own figure). Median of 5 starts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ async function coldStart() {
   const dataDir = mkdtempSync(join(tmpdir(), 'readout-bench-'));
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'dist/server/server/src/index.js')], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0' },
     stdio: ['ignore', 'pipe', 'inherit']
   });
   try {

@@ -5,9 +5,25 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AppDeps, AppEnv } from './context.js';
-import { session } from './middleware/session.js';
+import { principal } from './middleware/principal.js';
+import { auditLog } from './routes/audit.js';
 import { auth } from './routes/auth.js';
+import { devices } from './routes/devices.js';
 import { health } from './routes/health.js';
+import { permissions } from './routes/permissions.js';
+import { tokens } from './routes/tokens.js';
+import { users } from './routes/users.js';
+import { docs } from './routes/docs.js';
+import { erasure } from './routes/erasure.js';
+import { frames } from './routes/frames.js';
+import { gateways, ingest } from './routes/ingest.js';
+import { readings } from './routes/readings.js';
+import { jobs, settings } from './routes/settings.js';
+import { customers } from './routes/customers.js';
+import { groups } from './routes/groups.js';
+import { imports } from './routes/imports.js';
+import { meteringPoints } from './routes/metering-points.js';
+import { meters } from './routes/meters.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -22,9 +38,27 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
       c.set('deps', deps);
       await next();
     })
-    .use(session())
+    .use(principal())
     .route('/health', health)
-    .route('/auth', auth);
+    .route('/auth', auth)
+    .route('/customers', customers)
+    .route('/metering-points', meteringPoints)
+    .route('/meters', meters)
+    .route('/groups', groups)
+    .route('/imports', imports)
+    .route('/users', users)
+    .route('/permissions', permissions)
+    .route('/tokens', tokens)
+    .route('/devices', devices)
+    .route('/audit', auditLog)
+    .route('/ingest', ingest)
+    .route('/gateways', gateways)
+    .route('/frames', frames)
+    .route('/settings', settings)
+    .route('/jobs', jobs)
+    .route('/', readings)
+    .route('/', erasure)
+    .route('/', docs);
 
   const app = new Hono<AppEnv>().route('/api', api);
 

@@ -21,7 +21,14 @@ const EnvSchema = z.object({
   /** Trust X-Forwarded-Proto from a reverse proxy (cookies get Secure behind https). */
   TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
   SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Master key of the meter-key vault (64 hex digits); without it <DATA_DIR>/master.key is used. */
+  KEY_MASTER: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits (32 bytes)').optional(),
+  /** Fill a new data folder with the demo utility's meters and 13 months of readings (first start only). */
+  DEMO: z
+    .enum(['0', '1', 'true', 'false'], { error: 'expected 1 (demo data on first start) or 0 (none)' })
+    .default('1')
+    .transform((v) => v === '1' || v === 'true')
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -40,7 +47,7 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
   if (result.success) return { ok: true, env: result.data };
   const errors = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '?');
-    const got = name === 'ADMIN_PASSWORD' ? '(hidden)' : JSON.stringify(cleaned[name]);
+    const got = name === 'ADMIN_PASSWORD' || name === 'KEY_MASTER' ? '(hidden)' : JSON.stringify(cleaned[name]);
     return `${name}: ${issue.message}, got ${got}`;
   });
   return { ok: false, errors };

@@ -43,8 +43,8 @@ export async function ensureFirstStart(
       actor: 'first start',
       details: { userId: Number(user.lastInsertRowid), login: opts.login, role: 'administrator' }
     });
-    // Demo meters, readings and alarms for this tenant are added here by the demo-data module
-    // (architecture.md "Done means"): it arrives with the meter and reading issues.
+    // Demo meters, readings and alarms for this tenant are added by server/src/demo after the
+    // stores (and the key vault) exist: startServer calls generateDemo when DEMO=1 (the default).
   }).immediate();
   return { created: true, login: opts.login, generatedPassword: generated };
 }

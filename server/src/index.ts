@@ -38,6 +38,13 @@ try {
   } else {
     lines.push(`Sign in as ${firstStart.login} (the password was set at first start).`);
   }
+  if (running.demo) {
+    const d = running.demo;
+    const days = Math.round((d.to - d.from) / 86_400_000);
+    lines.push(
+      `Demo data: ${d.meters} meters with ${days} days of hourly readings in "Demo Utility" (made in ${(d.ms / 1000).toFixed(0)} s; DEMO=0 on an empty data folder starts without).`
+    );
+  }
   process.stdout.write(lines.join('\n') + '\n');
   if (stopRequested) {
     const signal = stopRequested;

@@ -1,28 +1,18 @@
-import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { createApp } from '../../server/src/app';
-import { openDatabase, type Db } from '../../server/src/db/connection';
-import { migrate, readMigrations } from '../../server/src/db/migrate';
-import { parseEnv } from '../../server/src/env';
-import { ensureFirstStart } from '../../server/src/first-start';
+import { readMigrations } from '../../server/src/db/migrate';
 import { migrationsDir } from '../../server/src/paths';
-import { useTempDir } from './helpers';
+import { ADMIN_PASSWORD as PASSWORD, makeTestServer, useTempDir, type TestServer } from './helpers';
 
 const tempDir = useTempDir();
-const PASSWORD = 'correct horse battery';
 
-let db: Db;
-let now = 1_790_000_000_000;
-let app: ReturnType<typeof createApp>;
+let server: TestServer;
+let db: TestServer['db'];
+let app: TestServer['app'];
 
 beforeEach(async () => {
-  db = openDatabase(join(tempDir(), 'readout.sqlite'));
-  migrate(db, readMigrations(migrationsDir));
-  await ensureFirstStart(db, { login: 'admin', password: PASSWORD, now });
-  const env = parseEnv({});
-  if (!env.ok) throw new Error('env');
-  app = createApp({ db, env: env.env, now: () => now, startedAt: now });
-  return () => db.close();
+  server = await makeTestServer(tempDir());
+  ({ db, app } = server);
+  return () => server.close();
 });
 
 const login = (body: unknown) =>
@@ -104,7 +94,7 @@ describe('sign-in', () => {
     expect((await app.request('/api/auth/me', { headers: { cookie } })).status).toBe(401);
 
     const second = cookieOf(await login({ login: 'admin', password: PASSWORD }));
-    now += 13 * 3_600_000; // default session length is 12 hours
+    server.clock.now += 13 * 3_600_000; // default session length is 12 hours
     expect((await app.request('/api/auth/me', { headers: { cookie: second } })).status).toBe(401);
   });
 

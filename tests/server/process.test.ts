@@ -22,7 +22,7 @@ interface Started {
 
 function start(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   running.push(child);
@@ -87,7 +87,7 @@ describe.skipIf(!existsSync(entry))('server process', () => {
 
   test('a bad PORT stops the start with a message naming the variable', async () => {
     const child = spawn(process.execPath, [entry], {
-      env: { PATH: process.env.PATH, PORT: 'http', DATA_DIR: tempDir() },
+      env: { PATH: process.env.PATH, PORT: 'http', DEMO: '0', DATA_DIR: tempDir() },
       stdio: ['ignore', 'pipe', 'pipe']
     });
     running.push(child);

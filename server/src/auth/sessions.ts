@@ -12,6 +12,8 @@ export interface SessionUser {
   role: Role;
 }
 
+export const SESSION_COOKIE = 'readout_session';
+
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -45,4 +47,12 @@ export function deleteSession(db: Db, token: string): void {
 
 export function deleteExpiredSessions(db: Db, now: number): number {
   return db.prepare('delete from session where expires_at <= ?').run(now).changes;
+}
+
+/** End every session of a user, except (optionally) the one presenting `keepToken`; returns how many ended. */
+export function deleteUserSessions(db: Db, userId: number, keepToken?: string | null): number {
+  if (keepToken) {
+    return db.prepare('delete from session where user_id = ? and token_hash <> ?').run(userId, tokenHash(keepToken)).changes;
+  }
+  return db.prepare('delete from session where user_id = ?').run(userId).changes;
 }

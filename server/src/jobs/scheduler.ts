@@ -1,0 +1,70 @@
+import { Cron } from 'croner';
+import type { Db } from '../db/connection.js';
+import type { Stores } from '../store/index.js';
+import { dueAt, runThinning, THINNING } from './thinning.js';
+
+// The job scheduler (croner): every 15 minutes it looks for work that is due. Thinning runs once
+// a day per utility, after the time of day its settings give (on its wall clock); a run missed
+// while the server was down happens at the next tick. Time comes from `now`, so tests drive
+// tick() with a moved clock instead of waiting.
+
+export interface SchedulerDeps {
+  db: Db;
+  stores: Stores;
+  now: () => number;
+  log?: (line: string) => void;
+}
+
+export class Scheduler {
+  #cron: Cron | null = null;
+  #running = false;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Starts ticking (croner pattern, default every 15 minutes); the timer does not keep the process alive. */
+  start(pattern = '*/15 * * * *'): this {
+    this.#cron ??= new Cron(pattern, { unref: true, protect: true }, () => {
+      this.tick();
+    });
+    return this;
+  }
+
+  stop(): void {
+    this.#cron?.stop();
+    this.#cron = null;
+  }
+
+  /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */
+  tick(): number[] {
+    if (this.#running) return [];
+    this.#running = true;
+    const done: number[] = [];
+    try {
+      const { db, stores, now, log } = this.deps;
+      const at = now();
+      const tenants = db.prepare('select id from tenant order by id').pluck().all() as number[];
+      for (const tenantId of tenants) {
+        const s = stores.settings.thinning(tenantId);
+        const due = dueAt(s.runAt, at, stores.settings.timeZone(tenantId));
+        if (at < due) continue;
+        const ok = stores.jobs.last(tenantId, THINNING, 'ok');
+        const failed = stores.jobs.last(tenantId, THINNING, 'failed');
+        if ((ok && ok.startedAt >= due) || (failed && failed.startedAt >= due)) continue;
+        try {
+          runThinning({ db, readings: stores.readings, settings: stores.settings, jobs: stores.jobs }, tenantId, null, at);
+          done.push(tenantId);
+        } catch (err) {
+          log?.(`thinning of tenant ${tenantId} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+    return done;
+  }
+}
+
+/** Starts the scheduler for a running server (server.ts); stop() it on shutdown. */
+export function startScheduler(deps: SchedulerDeps): Scheduler {
+  return new Scheduler(deps).start();
+}

@@ -1,0 +1,113 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { actorOf } from '../auth/principal.js';
+import type { AppEnv } from '../context.js';
+import { runThinning, THINNING } from '../jobs/thinning.js';
+import { requirePermission } from '../middleware/permission.js';
+import { describeRoute } from '../openapi.js';
+import { parseJson } from '../validate.js';
+import { paging, parseQuery } from './params.js';
+
+// Per-utility settings (thinning, M18) and the jobs that act on them.
+
+const Thinning = z
+  .object({
+    keepAllDays: z.number({ error: 'expected a number of days' }).int('expected whole days').min(1).max(36_500).optional(),
+    keepDailyYears: z.number({ error: 'expected a number of years' }).int('expected whole years').min(1).max(100).optional(),
+    runAt: z
+      .string({ error: 'expected a time of day such as 03:00' })
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day such as 03:00 (24-hour clock)')
+      .optional()
+  })
+  .strict();
+
+const RunsQuery = z.object({ kind: z.string().max(50).optional(), ...paging }).strict();
+
+function unprocessable(field: string, message: string): never {
+  throw new HTTPException(422, {
+    res: new Response(JSON.stringify({ error: `${field}: ${message}`, fields: [{ field, message }] }), {
+      status: 422,
+      headers: { 'content-type': 'application/json' }
+    })
+  });
+}
+
+export const settings = new Hono<AppEnv>()
+  .get('/thinning', requirePermission('settings.manage'), (c) => {
+    const { stores } = c.var.deps;
+    const tenantId = c.var.principal!.tenantId;
+    return c.json({ thinning: stores.settings.thinning(tenantId), lastRun: stores.jobs.last(tenantId, THINNING) });
+  })
+  .put('/thinning', requirePermission('settings.manage'), async (c) => {
+    const body = await parseJson(c, Thinning);
+    const { stores, now } = c.var.deps;
+    const p = c.var.principal!;
+    const next = { ...stores.settings.thinning(p.tenantId) };
+    if (body.keepAllDays !== undefined) next.keepAllDays = body.keepAllDays;
+    if (body.keepDailyYears !== undefined) next.keepDailyYears = body.keepDailyYears;
+    if (body.runAt !== undefined) next.runAt = body.runAt;
+    if (next.keepDailyYears * 365 < next.keepAllDays) {
+      unprocessable('keepDailyYears', `must cover at least keepAllDays (${next.keepAllDays} days)`);
+    }
+    const saved = stores.settings.setThinning(actorOf(p, c.req.header('user-agent') ?? null), next, now());
+    return c.json({ thinning: saved });
+  });
+
+export const jobs = new Hono<AppEnv>()
+  .post('/thinning/run', requirePermission('settings.manage'), (c) => {
+    const { db, stores, now } = c.var.deps;
+    const p = c.var.principal!;
+    const result = runThinning(
+      { db, readings: stores.readings, settings: stores.settings, jobs: stores.jobs },
+      p.tenantId,
+      actorOf(p, c.req.header('user-agent') ?? null),
+      now()
+    );
+    return c.json(result);
+  })
+  .get('/runs', requirePermission('settings.manage'), (c) => {
+    const q = parseQuery(c, RunsQuery);
+    const runs = c.var.deps.stores.jobs.list(c.var.principal!.tenantId, q);
+    return c.json({ runs, limit: q.limit, offset: q.offset });
+  });
+
+describeRoute(
+  {
+    method: 'get',
+    path: '/api/settings/thinning',
+    tag: 'Settings',
+    summary: 'How long readings and raw frames are kept',
+    permission: 'settings.manage',
+    response: '{thinning: {keepAllDays, keepDailyYears, runAt}, lastRun}'
+  },
+  {
+    method: 'put',
+    path: '/api/settings/thinning',
+    tag: 'Settings',
+    summary: 'Change how long readings and raw frames are kept',
+    description:
+      'All readings for keepAllDays (default 396, 13 months), then the last reading of each day up to keepDailyYears (default 5), ' +
+      'nothing older. The daily run starts after runAt on the utility\'s clock (default 03:00). Fields left out keep their value.',
+    permission: 'settings.manage',
+    body: Thinning,
+    response: '{thinning}'
+  },
+  {
+    method: 'post',
+    path: '/api/jobs/thinning/run',
+    tag: 'Settings',
+    summary: 'Run thinning now',
+    permission: 'settings.manage',
+    response: '{runId, keepAllDays, keepDailyYears, keepAllFrom, keepDailyFrom, days, readingsDeleted, framesDeleted}'
+  },
+  {
+    method: 'get',
+    path: '/api/jobs/runs',
+    tag: 'Settings',
+    summary: 'Runs of jobs, newest first',
+    permission: 'settings.manage',
+    query: RunsQuery,
+    response: '{runs: [{id, kind, startedAt, finishedAt, status, message, result}], limit, offset}'
+  }
+);

@@ -1,0 +1,77 @@
+import type { Db } from '../db/connection.js';
+import type { Env } from '../env.js';
+import { openVault } from '../vault.js';
+import { AuditStore } from './audit.js';
+import { CustomerStore } from './customers.js';
+import { GroupStore } from './groups.js';
+import { KeyStore } from './keys.js';
+import { MeteringPointStore } from './metering-points.js';
+import { MeterStore } from './meters.js';
+import { DeviceStore } from './devices.js';
+import { PermissionStore } from './permissions.js';
+import { TokenStore } from './tokens.js';
+import { UserStore } from './users.js';
+import { Ingest } from '../ingest/ingest.js';
+import { FrameStore } from './frames.js';
+import { JobStore } from './jobs.js';
+import { ReadingStore } from './readings.js';
+import { SettingStore } from './settings.js';
+
+// The server's store: one object per resource, each behind its own interface, SQLite by
+// default (architecture.md decision 4). Mutations take an Actor and write their audit entry in
+// the same transaction as the change.
+export interface Stores {
+  permissions: PermissionStore;
+  users: UserStore;
+  tokens: TokenStore;
+  devices: DeviceStore;
+  audit: AuditStore;
+  customers: CustomerStore;
+  meteringPoints: MeteringPointStore;
+  meters: MeterStore;
+  groups: GroupStore;
+  keys: KeyStore;
+  frames: FrameStore;
+  readings: ReadingStore;
+  settings: SettingStore;
+  jobs: JobStore;
+  /** Raw-frame ingest; call ingest.keysChanged(tenantId, meterIds, now) after keys change. */
+  ingest: Ingest;
+}
+
+export interface StoreOptions {
+  env: Env;
+  /** Absolute data folder (the key file lives here when KEY_MASTER is not set). */
+  dataDir: string;
+}
+
+export function createStores(db: Db, _opts: StoreOptions): Stores {
+  // the key vault: master key from KEY_MASTER or <dataDir>/master.key; throws VaultSetupError with a clear message
+  const vault = openVault({
+    keyMaster: _opts.env.KEY_MASTER,
+    dataDir: _opts.dataDir,
+    storedKeys: () => (db.prepare('select count(*) as n from meter_key').get() as { n: number }).n
+  });
+  const keys = new KeyStore(db, vault);
+  keys.checkMasterKey();
+  const frames = new FrameStore(db);
+  const readings = new ReadingStore(db);
+  const settings = new SettingStore(db);
+  return {
+    permissions: new PermissionStore(db),
+    users: new UserStore(db),
+    tokens: new TokenStore(db),
+    devices: new DeviceStore(db),
+    audit: new AuditStore(db),
+    customers: new CustomerStore(db),
+    meteringPoints: new MeteringPointStore(db),
+    meters: new MeterStore(db),
+    groups: new GroupStore(db),
+    keys,
+    frames,
+    readings,
+    settings,
+    jobs: new JobStore(db),
+    ingest: new Ingest(db, frames, readings, settings, () => keys)
+  };
+}
