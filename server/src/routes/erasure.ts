@@ -5,7 +5,7 @@ import { actorOf } from '../auth/principal.js';
 import type { AppEnv } from '../context.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
-import { parseJson } from '../validate.js';
+import { parseJson, rejectField } from '../validate.js';
 import { instant } from './ingest.js';
 import { idParam } from './params.js';
 
@@ -21,15 +21,6 @@ const EraseReadings = z
   })
   .strict();
 
-function unprocessable(field: string, message: string): never {
-  throw new HTTPException(422, {
-    res: new Response(JSON.stringify({ error: `${field}: ${message}`, fields: [{ field, message }] }), {
-      status: 422,
-      headers: { 'content-type': 'application/json' }
-    })
-  });
-}
-
 const normalise = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase('en');
 
 export const erasure = new Hono<AppEnv>().post('/metering-points/:id/erase-readings', requirePermission('readings.erase'), async (c) => {
@@ -39,9 +30,9 @@ export const erasure = new Hono<AppEnv>().post('/metering-points/:id/erase-readi
   const p = c.var.principal!;
   const address = stores.readings.pointAddress(p.tenantId, id);
   if (address === undefined) throw new HTTPException(404, { message: `No metering point ${id}.` });
-  if (!(body.to > body.from)) unprocessable('to', 'expected a time after from');
+  if (!(body.to > body.from)) rejectField('to', 'expected a time after from');
   if (normalise(body.confirm) !== normalise(address)) {
-    unprocessable('confirm', "type the metering point's address exactly as it is shown to confirm the erasure");
+    rejectField('confirm', "type the metering point's address exactly as it is shown to confirm the erasure");
   }
   const result = stores.readings.erasePoint(actorOf(p, c.req.header('user-agent') ?? null), id, body.from, body.to, now());
   if (!result) throw new HTTPException(404, { message: `No metering point ${id}.` });

@@ -7,7 +7,7 @@ import type { AppEnv } from '../context.js';
 import { MAX_BATCH, type FrameOutcome, type IncomingFrame } from '../ingest/ingest.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
-import { parseJson } from '../validate.js';
+import { parseJson, rejectField } from '../validate.js';
 import { idParam } from './params.js';
 
 // POST /api/ingest/frames (R3, R4): raw telegrams from gateways, meters and field devices.
@@ -52,15 +52,6 @@ const Shares = z
   .object({ tenants: z.array(z.string().trim().min(1).max(200), { error: 'expected a list of utility names' }).max(100) })
   .strict();
 
-function unprocessable(field: string, message: string): never {
-  throw new HTTPException(422, {
-    res: new Response(JSON.stringify({ error: `${field}: ${message}`, fields: [{ field, message }] }), {
-      status: 422,
-      headers: { 'content-type': 'application/json' }
-    })
-  });
-}
-
 const tooLarge = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: (c) => c.json({ error: `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB: send at most ${MAX_BATCH} frames per batch.` }, 413)
@@ -71,7 +62,7 @@ export const ingest = new Hono<AppEnv>().post('/frames', requirePermission('inge
   const { stores, now } = c.var.deps;
   const at = now();
   const frames: IncomingFrame[] = body.frames.map((f, i) => {
-    if (f.receivedAt > at + MAX_FUTURE_MS) unprocessable(`frames.${i}.receivedAt`, 'more than a day in the future: check the receiver clock');
+    if (f.receivedAt > at + MAX_FUTURE_MS) rejectField(`frames.${i}.receivedAt`, 'more than a day in the future: check the receiver clock');
     return { bytes: Buffer.from(f.hex, 'hex'), receivedAt: f.receivedAt, source: f.source, rssi: f.rssi ?? null };
   });
   const results = stores.ingest.ingest(actorOf(c.var.principal!, c.req.header('user-agent') ?? null), frames, at);
@@ -89,7 +80,7 @@ export const gateways = new Hono<AppEnv>()
       const g = stores.frames.createGateway(actorOf(c.var.principal!, c.req.header('user-agent') ?? null), body.name, now());
       return c.json({ gateway: g }, 201);
     } catch (err) {
-      if (err instanceof RangeError) unprocessable('name', `a gateway "${body.name}" exists already`);
+      if (err instanceof RangeError) rejectField('name', `a gateway "${body.name}" exists already`);
       throw err;
     }
   })
@@ -102,7 +93,7 @@ export const gateways = new Hono<AppEnv>()
       if (!g) throw new HTTPException(404, { message: `No gateway ${id}.` });
       return c.json({ gateway: g });
     } catch (err) {
-      if (err instanceof RangeError) unprocessable('tenants', err.message.replace(/^tenants: /, ''));
+      if (err instanceof RangeError) rejectField('tenants', err.message.replace(/^tenants: /, ''));
       throw err;
     }
   });

@@ -1,22 +1,13 @@
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { unprocessable } from '../validate.js';
 
 // Path and query parameters, checked like bodies in validate.ts: 422 naming the field.
-
-function reject(fields: { field: string; message: string }[]): never {
-  throw new HTTPException(422, {
-    res: new Response(JSON.stringify({ error: fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields }), {
-      status: 422,
-      headers: { 'content-type': 'application/json' }
-    })
-  });
-}
 
 /** A path id: a positive whole number, else 422. */
 export function idParam(c: Context, name = 'id'): number {
   const raw = c.req.param(name) ?? '';
-  if (!/^[1-9]\d{0,14}$/.test(raw)) reject([{ field: name, message: `expected a positive whole number, got "${raw.slice(0, 40)}"` }]);
+  if (!/^[1-9]\d{0,14}$/.test(raw)) unprocessable([{ field: name, message: `expected a positive whole number, got "${raw.slice(0, 40)}"` }]);
   return Number(raw);
 }
 
@@ -24,7 +15,7 @@ export function idParam(c: Context, name = 'id'): number {
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());
   if (!result.success) {
-    reject(
+    unprocessable(
       result.error.issues.map((i) => ({
         field: i.path.join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(', ') : ''),
         message: i.message

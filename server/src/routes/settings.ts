@@ -1,12 +1,11 @@
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { actorOf } from '../auth/principal.js';
 import type { AppEnv } from '../context.js';
 import { runThinning, THINNING } from '../jobs/thinning.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
-import { parseJson } from '../validate.js';
+import { parseJson, rejectField } from '../validate.js';
 import { paging, parseQuery } from './params.js';
 
 // Per-utility settings (thinning, M18) and the jobs that act on them.
@@ -24,15 +23,6 @@ const Thinning = z
 
 const RunsQuery = z.object({ kind: z.string().max(50).optional(), ...paging }).strict();
 
-function unprocessable(field: string, message: string): never {
-  throw new HTTPException(422, {
-    res: new Response(JSON.stringify({ error: `${field}: ${message}`, fields: [{ field, message }] }), {
-      status: 422,
-      headers: { 'content-type': 'application/json' }
-    })
-  });
-}
-
 export const settings = new Hono<AppEnv>()
   .get('/thinning', requirePermission('settings.manage'), (c) => {
     const { stores } = c.var.deps;
@@ -48,7 +38,7 @@ export const settings = new Hono<AppEnv>()
     if (body.keepDailyYears !== undefined) next.keepDailyYears = body.keepDailyYears;
     if (body.runAt !== undefined) next.runAt = body.runAt;
     if (next.keepDailyYears * 365 < next.keepAllDays) {
-      unprocessable('keepDailyYears', `must cover at least keepAllDays (${next.keepAllDays} days)`);
+      rejectField('keepDailyYears', `must cover at least keepAllDays (${next.keepAllDays} days)`);
     }
     const saved = stores.settings.setThinning(actorOf(p, c.req.header('user-agent') ?? null), next, now());
     return c.json({ thinning: saved });

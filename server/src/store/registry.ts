@@ -1,6 +1,7 @@
 // Shared pieces of the registry stores (customers, metering points, meters, groups, keys):
 // errors that routes answer as 404/409/422, paging, and LIKE escaping.
 import { HTTPException } from 'hono/http-exception';
+import { unprocessableError } from '../validate.js';
 import type { Actor } from '../auth/principal.js';
 import { audit } from '../audit.js';
 import type { Db } from '../db/connection.js';
@@ -16,12 +17,7 @@ export function conflict(message: string): HTTPException {
 
 /** Input that is well-formed but not acceptable (422), naming the field. */
 export function invalid(field: string, message: string): HTTPException {
-  return new HTTPException(422, {
-    res: new Response(JSON.stringify({ error: `${field}: ${message}`, fields: [{ field, message }] }), {
-      status: 422,
-      headers: { 'content-type': 'application/json' }
-    })
-  });
+  return unprocessableError([{ field, message }]);
 }
 
 export interface Paging {
