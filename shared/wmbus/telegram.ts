@@ -354,6 +354,8 @@ function decodeLayers(bytes: Uint8Array, opts: DecodeTelegramOptions, crcs: CrcP
       return finish(bytes, partial, issues, spans, format, false, dllIssues);
   }
 
+  // Every member present (undefined when absent): one object shape for all telegrams, so the
+  // code that reads them stays monomorphic.
   const value: Telegram = {
     address,
     control: frame[1],
@@ -361,13 +363,13 @@ function decodeLayers(bytes: Uint8Array, opts: DecodeTelegramOptions, crcs: CrcP
     accessNumber: partial.accessNumber ?? null,
     status: partial.status ?? null,
     security,
-    records
+    records,
+    ell: partial.ell,
+    afl: afl?.h,
+    tpl,
+    compact,
+    manufacturerData
   };
-  if (partial.ell !== undefined) value.ell = partial.ell;
-  if (afl !== undefined) value.afl = afl.h;
-  value.tpl = tpl;
-  if (compact !== undefined) value.compact = compact;
-  if (manufacturerData !== undefined) value.manufacturerData = manufacturerData;
   return finish(bytes, value, issues, spans, format, true, dllIssues);
 }
 
@@ -408,9 +410,12 @@ function readU32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
+/** "00".."FF" by byte value. */
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => hex2(b));
+
 /** "76348799" from 99 87 34 76 (BCD LE, nibbles above 9 as hex digits like bcdIdString). */
 function idString(b: Uint8Array, at: number): string {
-  return hex2(b[at + 3]) + hex2(b[at + 2]) + hex2(b[at + 1]) + hex2(b[at]);
+  return BYTE_HEX[b[at + 3]] + BYTE_HEX[b[at + 2]] + BYTE_HEX[b[at + 1]] + BYTE_HEX[b[at]];
 }
 
 function aflText(h: AflHeader): string {

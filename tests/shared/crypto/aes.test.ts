@@ -9,6 +9,8 @@ import {
   aesDecryptBlock,
   aesEncryptBlock,
   aesKey,
+  aesCbcDecryptInto,
+  aesCtrInto,
 } from '../../../shared/crypto/aes.js';
 import { fromHex, toHex } from '../../../shared/bytes/hex.js';
 
@@ -170,5 +172,38 @@ describe('CTR', () => {
         expect(aesCtr(k, counter, out)).toEqual(data);
       }),
     );
+  });
+});
+
+describe('in-place variants (aesCtrInto, aesCbcDecryptInto)', () => {
+  const k = aesKey(fromHex('2B7E151628AED2A6ABF7158809CF4F3C'));
+  const iv = fromHex('000102030405060708090A0B0C0D0E0F');
+  // SP 800-38A F.2.1 ciphertext, placed at offset 3 of a larger frame
+  const cipher = fromHex('7649ABAC8119B246CEE98E9B12E9197D5086CB9B507219EE95DB113A917678B2');
+
+  it('CBC decrypt in place at an offset gives the same bytes as aesCbcDecrypt and leaves the rest alone', () => {
+    const frame = new Uint8Array(3 + cipher.length + 2).fill(0xaa);
+    frame.set(cipher, 3);
+    aesCbcDecryptInto(k, iv, frame, 3, frame, 3, cipher.length);
+    expect(toHex(frame.subarray(3, 3 + cipher.length))).toBe(toHex(aesCbcDecrypt(k, iv, cipher)));
+    expect(toHex(frame.subarray(3, 3 + 16))).toBe('6BC1BEE22E409F96E93D7E117393172A');
+    expect([...frame.subarray(0, 3), ...frame.subarray(3 + cipher.length)]).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
+  });
+
+  it('CTR in place over an odd length equals aesCtr', () => {
+    const data = Uint8Array.from({ length: 37 }, (_, i) => i * 7);
+    const want = aesCtr(k, iv, data);
+    const frame = new Uint8Array(40);
+    frame.set(data, 2);
+    aesCtrInto(k, iv, frame, 2, frame, 2, 37);
+    expect(toHex(frame.subarray(2, 39))).toBe(toHex(want));
+  });
+
+  it('ranges outside the arrays are our misuse', () => {
+    expect(() => aesCtrInto(k, iv, new Uint8Array(10), 5, new Uint8Array(10), 0, 6)).toThrow('src: expected 6 bytes from offset 5, array has 10');
+    expect(() => aesCbcDecryptInto(k, iv, new Uint8Array(32), 0, new Uint8Array(16), 0, 32)).toThrow(
+      'dst: expected room for 32 bytes from offset 0, array has 16'
+    );
+    expect(() => aesCbcDecryptInto(k, iv, new Uint8Array(32), 0, new Uint8Array(32), 0, 20)).toThrow('multiple of 16');
   });
 });
