@@ -46,6 +46,12 @@ export function crc16En13757(bytes: Uint8Array, start = 0, end = bytes.length): 
   return crc ^ 0xffff;
 }
 
+/** One byte into a running CRC-16/EN-13757 register: start from 0, finish with `^ 0xFFFF`.
+ *  For CRCs taken while walking bytes that are not contiguous (Kamstrup format signatures). */
+export function crc16En13757Update(crc: number, byte: number): number {
+  return ((crc << 8) ^ EN13757[((crc >>> 8) ^ byte) & 0xff]!) & 0xffff;
+}
+
 /**
  * CRC-16/XMODEM (poly 0x1021, init 0, not reflected, xorout 0): Kamstrup KMP link CRC
  * (protocols.md §5.2). Check value 0x31C3 (TV-0).

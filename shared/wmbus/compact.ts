@@ -1,7 +1,7 @@
 // Kamstrup compact frames (CI 79, and 7B/73 with a transport header): the format signature
 // (FSIG), the full-frame CRC (FFCRC) and the table of known formats. protocols.md §4.2.
 
-import { crc16En13757 } from '../bytes/crc.js';
+import { crc16En13757, crc16En13757Update } from '../bytes/crc.js';
 import { fromHex, toHex } from '../bytes/hex.js';
 
 const FILLER = 0x2f;
@@ -54,41 +54,20 @@ function headerLength(b: Uint8Array, p: number, end: number): number {
  */
 export function recordFormat(b: Uint8Array, start: number, end: number): Uint8Array | null {
   const out = new Uint8Array(end - start);
-  let o = 0;
-  let p = start;
-  while (p < end) {
-    if (b[p] === FILLER) {
-      p++;
-      continue;
-    }
-    const hl = headerLength(b, p, end);
-    if (hl < 0) return null;
-    const code = b[p] & 0x0f;
-    for (let i = 0; i < hl; i++) out[o++] = b[p + i];
-    p += hl;
-    let dl = DATA_LENGTH[code];
-    if (dl === -1) {
-      if (p >= end) return null;
-      dl = lvarLength(b[p]);
-      if (dl < 0) return null;
-      dl += 1;
-    }
-    p += dl;
-    if (p > end) return null;
-  }
-  return o === 0 ? null : out.slice(0, o);
-}
-
-// CRC-16/EN-13757 (poly 3D65), table-driven, for the signature computed during a walk.
-const CRC_TABLE = new Uint16Array(256);
-for (let i = 0; i < 256; i++) {
-  let c = i << 8;
-  for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x3d65) & 0xffff : (c << 1) & 0xffff;
-  CRC_TABLE[i] = c;
+  const walked = walkFormat(b, start, end, out);
+  return walked === null ? null : out.slice(0, walked.length);
 }
 
 /** Signature and DIF/VIF byte count of a full record area, without building the format. */
 function signatureOf(b: Uint8Array, start: number, end: number): { signature: number; length: number } | null {
+  return walkFormat(b, start, end, null);
+}
+
+/**
+ * One walk over a full record area's headers: their signature (CRC-16/EN-13757 over the
+ * DIF/VIF bytes, §4.2) and count, and the bytes themselves into `out` when given.
+ */
+function walkFormat(b: Uint8Array, start: number, end: number, out: Uint8Array | null): { signature: number; length: number } | null {
   let crc = 0;
   let n = 0;
   let p = start;
@@ -100,7 +79,10 @@ function signatureOf(b: Uint8Array, start: number, end: number): { signature: nu
     const hl = headerLength(b, p, end);
     if (hl < 0) return null;
     const code = b[p] & 0x0f;
-    for (let i = 0; i < hl; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 8) ^ b[p + i]) & 0xff]) & 0xffff;
+    for (let i = 0; i < hl; i++) {
+      crc = crc16En13757Update(crc, b[p + i]);
+      if (out !== null) out[n + i] = b[p + i];
+    }
     n += hl;
     p += hl;
     let dl = DATA_LENGTH[code];
