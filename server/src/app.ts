@@ -24,6 +24,7 @@ import { groups } from './routes/groups.js';
 import { imports } from './routes/imports.js';
 import { meteringPoints } from './routes/metering-points.js';
 import { meters } from './routes/meters.js';
+import { deviceRoute, sync } from './routes/sync.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/permissions', permissions)
     .route('/tokens', tokens)
     .route('/devices', devices)
+    .route('/devices', deviceRoute)
+    .route('/sync', sync)
     .route('/audit', auditLog)
     .route('/ingest', ingest)
     .route('/gateways', gateways)

@@ -112,7 +112,7 @@ export class GroupStore {
     const ids = [...new Set(meterIds)];
     const found = new Set(
       this.db
-        .prepare('select m.id from json_each(?) j join meter m on m.id = j.value where m.tenant_id = ?')
+        .prepare('select m.id from json_each(?) j cross join meter m on m.id = j.value where m.tenant_id = ?')
         .pluck()
         .all(JSON.stringify(ids), tenantId) as number[]
     );

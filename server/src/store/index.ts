@@ -16,6 +16,7 @@ import { FrameStore } from './frames.js';
 import { JobStore } from './jobs.js';
 import { ReadingStore } from './readings.js';
 import { SettingStore } from './settings.js';
+import { SyncStore } from './sync.js';
 
 // The server's store: one object per resource, each behind its own interface, SQLite by
 // default (architecture.md decision 4). Mutations take an Actor and write their audit entry in
@@ -37,6 +38,8 @@ export interface Stores {
   jobs: JobStore;
   /** Raw-frame ingest; call ingest.keysChanged(tenantId, meterIds, now) after keys change. */
   ingest: Ingest;
+  /** The field app's Send/Receive: device routes, frames by client id (issue 5). */
+  sync: SyncStore;
 }
 
 export interface StoreOptions {
@@ -57,11 +60,13 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
   const frames = new FrameStore(db);
   const readings = new ReadingStore(db);
   const settings = new SettingStore(db);
+  const devices = new DeviceStore(db);
+  const ingest = new Ingest(db, frames, readings, settings, () => keys);
   return {
     permissions: new PermissionStore(db),
     users: new UserStore(db),
     tokens: new TokenStore(db),
-    devices: new DeviceStore(db),
+    devices,
     audit: new AuditStore(db),
     customers: new CustomerStore(db),
     meteringPoints: new MeteringPointStore(db),
@@ -72,6 +77,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     readings,
     settings,
     jobs: new JobStore(db),
-    ingest: new Ingest(db, frames, readings, settings, () => keys)
+    ingest,
+    sync: new SyncStore(db, devices, keys, settings, ingest)
   };
 }

@@ -113,10 +113,12 @@ export class KeyStore {
    *  and for an authorised field device's route. Not audited here: the caller decides. */
   keysForMeters(tenantId: number, meterIds: readonly number[]): MeterKey[] {
     if (!meterIds.length) return [];
+    // `cross join` keeps SQLite from planning meter-first (a scan of the tenant's meters per id:
+    // 1.7 s for 10,000 ids at 10,000 meters, 10 ms this way round)
     const rows = this.db
       .prepare(
         `select m.id as meterId, m.manufacturer, m.serial, k.nonce, k.ciphertext
-           from json_each(?) j join meter m on m.id = j.value join meter_key k on k.meter_id = m.id
+           from json_each(?) j cross join meter m on m.id = j.value join meter_key k on k.meter_id = m.id
           where m.tenant_id = ? and k.tenant_id = ?`
       )
       .all(JSON.stringify([...new Set(meterIds)]), tenantId, tenantId) as StoredRow[];

@@ -190,7 +190,7 @@ export class MeterStore {
   #rows(ids: number[]): Meter[] {
     if (!ids.length) return [];
     const rows = this.db
-      .prepare(`${SELECT} from json_each(?) j join meter m on m.id = j.value ${JOINS} order by j.key`)
+      .prepare(`${SELECT} from json_each(?) j cross join meter m on m.id = j.value ${JOINS} order by j.key`)
       .all(JSON.stringify(ids)) as Row[];
     return rows.map(toMeter);
   }
