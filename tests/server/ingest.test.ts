@@ -220,6 +220,25 @@ describe('duplicates and retries', () => {
     expect(r.body.results.map((x: any) => x.status)).toEqual(['no-key', 'no-key']);
     expect(count('frame')).toBe(2);
   });
+
+  test('the window holds across an hour boundary (the dedupe index is by hour) and ends at exactly 10 minutes', async () => {
+    addMeter(demo, HEAT);
+    const hour = Math.ceil(T / 3_600_000) * 3_600_000;
+    const [a, b, c] = [1, 2, 3].map((acc) => toHex(heatFrame(acc, 100)));
+    const r = await ingest([
+      { hex: a, receivedAt: hour - 4 * 60_000, source: 'gw-1' },
+      { hex: a, receivedAt: hour + 6 * 60_000, source: 'gw-2' }, // 10 min later: the same transmission
+      { hex: b, receivedAt: hour + 4 * 60_000, source: 'gw-1' },
+      { hex: b, receivedAt: hour - 6 * 60_000, source: 'gw-2' }, // heard earlier, posted later
+      { hex: c, receivedAt: hour + 5 * 60_000, source: 'gw-1' },
+      { hex: c, receivedAt: hour - 5 * 60_000 - 1, source: 'gw-2' } // 10 min + 1 ms: another transmission
+    ]);
+    const results = r.body.results;
+    expect(results.map((x: any) => x.status)).toEqual(['no-key', 'duplicate', 'no-key', 'duplicate', 'no-key', 'no-key']);
+    expect(results[1].frameId).toBe(results[0].frameId);
+    expect(results[3].frameId).toBe(results[2].frameId);
+    expect(count('frame')).toBe(4);
+  });
 });
 
 describe('compact frames', () => {

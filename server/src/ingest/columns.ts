@@ -39,6 +39,8 @@ const FIELDS: Record<Column, readonly string[]> = {
   info: ['status', 'infoCode', 'errorFlags']
 };
 
+const COLUMNS = Object.keys(FIELDS) as Column[];
+
 /** Not stored in `extra`: derivable (t1 − t2), the meter's identity, or its clock (the frame has the time). */
 const SKIPPED = new Set(['temperatureDifference', 'fabricationNumber', 'meterDate']);
 
@@ -67,20 +69,21 @@ function scaled(f: ReadingField | undefined, column: Column): number | null | un
 /** The row for a reading; `tplStatus` is the TPL status byte, kept in `extra` when not 0. */
 export function readingColumns(reading: Reading, tplStatus: number | null): ReadingColumns {
   const out: ReadingColumns = { energy: null, volume: null, flow: null, power: null, tFlow: null, tReturn: null, info: null, extra: null };
-  const used = new Set<string>();
-  for (const column of Object.keys(FIELDS) as Column[]) {
+  const used: string[] = [];
+  for (const column of COLUMNS) {
     for (const name of FIELDS[column]) {
       const v = scaled(reading.fields[name], column);
       if (v === undefined || v === null) continue;
       out[column] = v;
-      used.add(name);
+      used.push(name);
       break;
     }
   }
   let extra: Record<string, number | string> | null = null;
-  for (const [name, f] of Object.entries(reading.fields)) {
-    if (used.has(name) || SKIPPED.has(name) || f.value === null) continue;
-    (extra ??= {})[name] = f.value;
+  for (const name in reading.fields) {
+    const value = reading.fields[name]!.value;
+    if (value === null || used.includes(name) || SKIPPED.has(name)) continue;
+    (extra ??= {})[name] = value;
   }
   if (tplStatus) (extra ??= {}).tplStatus = tplStatus;
   if (extra) out.extra = JSON.stringify(extra);

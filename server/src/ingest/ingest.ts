@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { audit } from '../audit.js';
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
@@ -185,7 +185,7 @@ export class Ingest {
         const f = batch[index];
         const bytes = plainBytes(f.bytes);
         const norm = stripCrcs(bytes, 'auto').frame;
-        const digest = createHash('sha256').update(norm).digest().subarray(0, 16);
+        const digest = hash('sha256', norm, 'buffer').subarray(0, 16);
         const ident = frameIdentity(norm);
 
         let candidates = tenantsBySource.get(f.source);
@@ -433,7 +433,8 @@ export class Ingest {
       if (!meter) return { status: 'failed', reason: 'the header names no meter', columns: null };
       const v = r.value;
       const address = v.tpl?.address ?? v.address;
-      const driver = (meter.driver ? driverById(meter.driver) : undefined) ?? findDriver(address);
+      // the transport CI too: some drivers match on it (Techem MK radio, CI A2)
+      const driver = (meter.driver ? driverById(meter.driver) : undefined) ?? findDriver(address, v.tpl?.ci);
       const input = { address, status: v.status, records: v.records, manufacturerData: v.manufacturerData ?? null };
       const reading = readPlanned(this.#plan(driver, v.records), input);
       const c = readingColumns(reading, v.status);

@@ -66,6 +66,12 @@ export interface Gateway {
   sharedWith: string[];
 }
 
+/**
+ * Width of the time buckets of the dedupe index (002-core.sql frame_dedupe: received_at / 3600000).
+ * Wider than the dedupe window, so that a lookup mostly seeks one bucket, at most two.
+ */
+export const DEDUPE_BUCKET_MS = 3_600_000;
+
 const FRAME_COLUMNS = `f.id, f.tenant_id as tenantId, f.meter_id as meterId, coalesce(f.address, m.manufacturer || ' ' || m.serial) as address,
   f.received_at as receivedAt, f.rssi, f.source, f.status, f.reason, f.decoded_at as decodedAt`;
 const FRAME_FROM = 'frame f left join meter m on m.id = f.meter_id';
@@ -86,9 +92,12 @@ export class FrameStore {
     this.#gateway = db.prepare('select id from gateway where tenant_id = ? and name = ?').pluck();
     this.#shares = db.prepare('select tenant_id from gateway_share where gateway_id = ? order by tenant_id').pluck();
     this.#meter = db.prepare('select id, driver from meter where tenant_id = ? and manufacturer = ? and serial = ?');
+    // `+received_at`: the window is checked on the rows the dedupe index finds, not used to pick
+    // an index (frame_tenant_received would scan every frame of the tenant in the window)
     this.#duplicate = db.prepare(
       `select id, rssi, source, received_at as receivedAt from frame
-        where digest = ? and tenant_id = ? and received_at between ? and ? order by id limit 1`
+        where tenant_id = ? and received_at / ${DEDUPE_BUCKET_MS} = ? and digest = ? and +received_at between ? and ?
+        order by id limit 1`
     );
     this.#receptions = db.prepare('select count(*) from frame_reception where frame_id = ?').pluck();
     this.#insert = db.prepare(
@@ -119,8 +128,15 @@ export class FrameStore {
     return this.#meter.get(tenantId, manufacturer, serial) as { id: number; driver: string | null } | undefined;
   }
 
+  /** The first frame of the tenant with this digest received in [from, to]: one index seek per time bucket. */
   findDuplicate(tenantId: number, digest: Uint8Array, from: number, to: number): DuplicateOf | undefined {
-    return this.#duplicate.get(digest, tenantId, from, to) as DuplicateOf | undefined;
+    let first: DuplicateOf | undefined;
+    // SQL's integer division truncates: so does Math.trunc (also before 1970)
+    for (let b = Math.trunc(from / DEDUPE_BUCKET_MS), last = Math.trunc(to / DEDUPE_BUCKET_MS); b <= last; b++) {
+      const d = this.#duplicate.get(tenantId, b, digest, from, to) as DuplicateOf | undefined;
+      if (d !== undefined && (first === undefined || d.id < first.id)) first = d;
+    }
+    return first;
   }
 
   /** Reception rows of a frame: 0 while only one receiver heard it (the frame row is that reception). */

@@ -261,7 +261,11 @@ create table frame (
   reason text,
   decoded_at integer
 );
-create index frame_digest on frame (digest, tenant_id, received_at);  -- dedupe: the same telegram within a window
+-- Dedupe (the same telegram within ±10 minutes): by hour of received_at, then digest. Frames
+-- arrive in time order, so inserts stay in the pages of the current hour; a digest-first key
+-- puts each insert on a random page of an index as big as the table. The bucket is FrameStore's
+-- DEDUPE_BUCKET_MS.
+create index frame_dedupe on frame (tenant_id, (received_at / 3600000), digest);
 create index frame_waiting on frame (tenant_id, status) where status <> 'decoded';  -- decoded again when a key, format or meter arrives
 create index frame_meter_at on frame (meter_id, received_at);
 create index frame_tenant_received on frame (tenant_id, received_at);  -- listing, thinning by day
