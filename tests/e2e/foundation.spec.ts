@@ -49,6 +49,7 @@ test.describe('@foundation app shell', () => {
 
   test('the decoder worker runs shared code and answers', async ({ page }) => {
     await signIn(page);
+    await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
     await page.goto('/field');
     // The field page's self-test: the EN 13757-4 CRC of "123456789" computed in the worker (TV-0).
     await expect(page.getByTestId('decoder-status')).toHaveText('Decoder worker ready');

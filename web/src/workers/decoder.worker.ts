@@ -9,6 +9,7 @@ import { CompactFormatTable, type CompactFormatsJson } from '$shared/wmbus/compa
 import { deviceTypeName } from '$shared/wmbus/dll';
 import { KeyRing, type KeyRingMeter } from '$shared/wmbus/keyring';
 import { decodeTelegram, type Telegram } from '$shared/wmbus/telegram';
+import { decodeFrames, type BatchAnswer, type BatchFrame } from './decode-batch';
 
 // Runs shared/ off the UI thread: the field app's decoder (architecture.md decision 9). It keeps
 // the keys of the route and the compact formats learnt from full frames for as long as it lives.
@@ -73,9 +74,17 @@ const api = {
     return { explained: { result, reading, deviceType: telegram.address ? deviceTypeName(telegram.address.deviceType) : null } };
   },
 
-  /** Bulk decoding for drive-by: results in input order. */
+  /** Bulk decoding: full results in input order (spans off). */
   decodeBatch(frames: Uint8Array[]): Decoded<Telegram>[] {
     return frames.map((f) => decodeTelegram(f, { keys, formats }));
+  },
+
+  /**
+   * The receive pipeline's batch: with the keys set once by setKeys, one small result per frame
+   * (address, first issue, the driver's reading), in input order.
+   */
+  decodeFrames(frames: BatchFrame[]): BatchAnswer {
+    return decodeFrames(frames, keys, formats);
   }
 };
 

@@ -1,16 +1,38 @@
 import Dexie, { type EntityTable } from 'dexie';
+import type { Alarm } from '$shared/model/alarm';
 
 // The field app's offline store. Raw frames are append-only and written before decoding
 // (architecture.md decision 3); the outbox holds what Send/Receive still has to push.
 // Add a new `version(n)` for every schema change; never edit an old one.
+// Repositories, one per concern: frames.ts (append-only), readings.ts, route.ts, keys.ts, outbox.ts.
+
+/**
+ * What became of a frame:
+ * - new: stored, not decoded yet (a reload decodes it again);
+ * - decoded: a reading was made from it;
+ * - pending: kept until a key or compact format arrives (no-key, wrong-key, unknown-format);
+ * - failed: the bytes themselves are bad (CRC, truncated, unknown CI); kept raw for the server.
+ */
+export type FrameStatus = 'new' | 'decoded' | 'pending' | 'failed';
 
 export interface FrameRow {
   id?: number;
+  /** The wM-Bus frame from its L field, as the receiver handed it over. Never rewritten. */
   raw: Uint8Array;
   receivedAt: number;
   source: string;
   rssi: number | null;
-  status: 'new' | 'decoded' | 'pending';
+  status: FrameStatus;
+  /** v2: whether the link-layer CRC blocks are still in `raw` (CUL) or the stick removed them. */
+  crcs?: 'present' | 'absent';
+  /** v2: the device frame the telegram came in (HCI, Amber, CUL line), for the hex inspector. */
+  device?: Uint8Array;
+  /** v2, set by decoding: "KAM-76348799" from the link header, when it could be read. */
+  meterKey?: string;
+  /** v2, set by decoding: the first error issue's code ('no-key', 'bad-crc', …). */
+  reason?: string;
+  /** v2, set by decoding: whether the meter is on the route. */
+  onRoute?: boolean;
 }
 
 export interface ReadingRow {
@@ -19,6 +41,10 @@ export interface ReadingRow {
   at: number;
   frameId: number;
   fields: Record<string, unknown>;
+  /** v2: driver id and primary field name of the shared Reading. */
+  driver?: string;
+  primary?: string;
+  alarms?: Alarm[];
 }
 
 export interface OutboxRow {
@@ -33,21 +59,68 @@ export interface MetaRow {
   value: unknown;
 }
 
+/** v2: one meter of the route received from the server. */
+export interface RouteMeterRow {
+  /** "KAM-76348799": manufacturer and serial as the radio sends them (meterKeyOf). */
+  meterKey: string;
+  /** The server's meter id. */
+  id: number;
+  manufacturer: string;
+  /** 8 digits as printed. */
+  serial: string;
+  position: { lat: number; lon: number } | null;
+  group: string;
+  /** "Kamstrup MULTICAL 21", for the list. */
+  make: string;
+  /** When a reading of this meter was first stored; null while unread. */
+  readAt: number | null;
+  /** The frame that made it read. */
+  frameId: number | null;
+}
+
+/** v2: a meter key wrapped with AES-GCM under the device's non-extractable key (keys.ts). */
+export interface KeyRow {
+  meterKey: string;
+  manufacturer: string;
+  serial: string;
+  iv: Uint8Array;
+  wrapped: Uint8Array;
+}
+
 export type ReadoutDb = Dexie & {
   frames: EntityTable<FrameRow, 'id'>;
   readings: EntityTable<ReadingRow, 'id'>;
   outbox: EntityTable<OutboxRow, 'id'>;
   meta: EntityTable<MetaRow, 'key'>;
+  route: EntityTable<RouteMeterRow, 'meterKey'>;
+  keys: EntityTable<KeyRow, 'meterKey'>;
 };
 
-export const db = new Dexie('readout') as ReadoutDb;
+/** Opens (lazily) the named database; tests pass their own name and IndexedDB. */
+export function openDb(name = 'readout', options?: ConstructorParameters<typeof Dexie>[1]): ReadoutDb {
+  const d = new Dexie(name, options) as ReadoutDb;
+  d.version(1).stores({
+    frames: '++id, receivedAt, status',
+    readings: '++id, [meterKey+at], frameId',
+    outbox: '++id, kind, queuedAt',
+    meta: '&key'
+  });
+  // v2: the route and its wrapped keys; frames and readings findable by meter.
+  d.version(2).stores({
+    frames: '++id, receivedAt, status, meterKey',
+    readings: '++id, [meterKey+at], frameId, meterKey',
+    route: '&meterKey, id, group',
+    keys: '&meterKey'
+  });
+  return d;
+}
 
-db.version(1).stores({
-  frames: '++id, receivedAt, status',
-  readings: '++id, [meterKey+at], frameId',
-  outbox: '++id, kind, queuedAt',
-  meta: '&key'
-});
+export const db = openDb();
+
+/** The key the app uses for a meter everywhere: "KAM-76348799". */
+export function meterKeyOf(m: { manufacturer: string; id: string }): string {
+  return `${m.manufacturer.toUpperCase()}-${m.id}`;
+}
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;
