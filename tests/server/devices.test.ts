@@ -2,7 +2,7 @@
 // may do nothing until authorised, then fetches its route's keys; revoking ends it.
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { makeTestServer, request, useTempDir, type RequestOptions, type TestServer } from './helpers';
 
 const tempDir = useTempDir();
 let server: TestServer;
@@ -14,18 +14,7 @@ beforeEach(async () => {
   return () => server.close();
 });
 
-function call(method: string, path: string, opts: { cookie?: string; bearer?: string; body?: unknown } = {}) {
-  return server.app.request(path, {
-    method,
-    headers: {
-      'user-agent': 'Field tablet (Android 15)',
-      ...(opts.cookie ? { cookie: opts.cookie } : {}),
-      ...(opts.bearer ? { authorization: `Bearer ${opts.bearer}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {})
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined
-  });
-}
+const call = (method: string, path: string, opts: RequestOptions = {}) => request(server, method, path, opts);
 
 async function register(cookie: string, name = 'Van 3 tablet') {
   const res = await call('POST', '/api/devices/register', { cookie, body: { name } });

@@ -27,6 +27,29 @@ export function useTempDir(prefix = 'readout-test-'): () => string {
 
 export const ADMIN_PASSWORD = 'correct horse battery';
 
+export interface RequestOptions {
+  cookie?: string;
+  /** An API token (rdt_…) or device secret (rdd_…). */
+  bearer?: string;
+  body?: unknown;
+}
+
+/** One request to the in-process app as a field tablet would send it. */
+export function request(server: TestServer, method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+  return Promise.resolve(
+    server.app.request(path, {
+      method,
+      headers: {
+        'user-agent': 'Field tablet (Android 15)',
+        ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        ...(opts.bearer ? { authorization: `Bearer ${opts.bearer}` } : {}),
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {})
+      },
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined
+    })
+  );
+}
+
 export interface TestServer {
   app: ReturnType<typeof createApp>;
   db: Db;

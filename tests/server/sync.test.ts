@@ -9,7 +9,7 @@ import { aesKey } from '../../shared/crypto/aes';
 import { encodeRecords } from '../../shared/mbus/encode-records';
 import type { MeterAddress } from '../../shared/model/address';
 import { encodeTelegram } from '../../shared/wmbus/encode';
-import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { makeTestServer, request, useTempDir, type RequestOptions, type TestServer } from './helpers';
 
 const TV4 = '2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24';
 const TV4_KEY = '28F64A24988064A079AA2C807D6102AE';
@@ -44,18 +44,7 @@ function tenantId(name: string): number {
   return (server.db.prepare('select id from tenant where name = ?').get(name) as { id: number }).id;
 }
 
-function call(method: string, path: string, opts: { cookie?: string; bearer?: string; body?: unknown } = {}) {
-  return server.app.request(path, {
-    method,
-    headers: {
-      'user-agent': 'Field tablet (Android 15)',
-      ...(opts.cookie ? { cookie: opts.cookie } : {}),
-      ...(opts.bearer ? { authorization: `Bearer ${opts.bearer}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {})
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined
-  });
-}
+const call = (method: string, path: string, opts: RequestOptions = {}) => request(server, method, path, opts);
 
 async function json(res: Response | Promise<Response>): Promise<{ status: number; body: any; res: Response }> {
   const r = await res;

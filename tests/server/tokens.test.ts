@@ -2,7 +2,7 @@
 // hash, revocable, expiring; another tenant's tokens are invisible.
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { makeTestServer, request, useTempDir, type RequestOptions, type TestServer } from './helpers';
 
 const tempDir = useTempDir();
 let server: TestServer;
@@ -14,17 +14,7 @@ beforeEach(async () => {
   return () => server.close();
 });
 
-function call(method: string, path: string, opts: { cookie?: string; bearer?: string; body?: unknown } = {}) {
-  return server.app.request(path, {
-    method,
-    headers: {
-      ...(opts.cookie ? { cookie: opts.cookie } : {}),
-      ...(opts.bearer ? { authorization: `Bearer ${opts.bearer}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {})
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined
-  });
-}
+const call = (method: string, path: string, opts: RequestOptions = {}) => request(server, method, path, opts);
 const make = (body: unknown, cookie = admin) => call('POST', '/api/tokens', { cookie, body });
 async function token(scopes: string[], extra: Record<string, unknown> = {}, cookie = admin) {
   const res = await make({ name: 'billing export', scopes, ...extra }, cookie);
