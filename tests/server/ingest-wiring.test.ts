@@ -2,7 +2,6 @@
 // import brings it: the routes tell the ingest after their change committed (routes/waiting.ts).
 // Telegrams: protocols.md TV-4 (a published MULTICAL 21 frame and its key) and MULTICAL 403
 // frames made by shared/wmbus/encode.ts with a throwaway key.
-import { createCipheriv } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { fromHex, toHex } from '../../shared/bytes/hex';
 import { aesKey } from '../../shared/crypto/aes';
@@ -10,6 +9,7 @@ import { encodeRecords } from '../../shared/mbus/encode-records';
 import type { MeterAddress } from '../../shared/model/address';
 import { encodeTelegram } from '../../shared/wmbus/encode';
 import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { kemFile } from './kem-file';
 
 // protocols.md §10 TV-4 (wmbusmeters tests/test_aes.sh): MULTICAL 21 76348799, ELL AES-CTR, total 6.408 m3
 const TV4 = '2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24';
@@ -32,7 +32,7 @@ function heatFrame(acc: number, kwh: number, key: string | null = HEAT_KEY, seri
 }
 
 /** A KEM file as Kamstrup builds it (protocols.md §4.8): AES-128-CBC, key = IV = password zero-padded. */
-function kemFile(meters: { serial: string; name: string; key: string }[], password: string): string {
+function kemOf(meters: { serial: string; name: string; key: string }[], password: string): string {
   const xml =
     '<?xml version="1.0" encoding="utf-8"?><MetersInOrder>' +
     meters
@@ -43,17 +43,7 @@ function kemFile(meters: { serial: string; name: string; key: string }[], passwo
       )
       .join('') +
     '</MetersInOrder>';
-  const key = Buffer.alloc(16);
-  Buffer.from(password, 'utf8').copy(key);
-  const plain = Buffer.from(xml, 'utf8');
-  const padded = Buffer.concat([plain, Buffer.alloc((16 - (plain.length % 16)) % 16)]);
-  const cipher = createCipheriv('aes-128-cbc', key, key).setAutoPadding(false);
-  const data = Buffer.concat([cipher.update(padded), cipher.final()]).toString('base64');
-  const outer =
-    '<?xml version="1.0" encoding="utf-8"?><EncryptedData Type="http://www.w3.org/2001/04/xmlenc#Element" xmlns="http://www.w3.org/2001/04/xmlenc#">' +
-    '<EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc" />' +
-    `<CipherData><CipherValue>${data}</CipherValue></CipherData></EncryptedData>`;
-  return Buffer.from(outer, 'utf8').toString('base64');
+  return kemFile(xml, password);
 }
 
 const tempDir = useTempDir();
@@ -216,7 +206,7 @@ describe('a new key decodes the frames that waited for it', () => {
   test('KEM import: creates the meter of an unknown-meter frame and stores its key; the frame is decoded', async () => {
     const f = await ingest(TV4);
     expect(f.status).toBe('unknown-meter');
-    const file = kemFile([{ serial: '76348799', name: 'MC21', key: TV4_KEY }], 'pw');
+    const file = kemOf([{ serial: '76348799', name: 'MC21', key: TV4_KEY }], 'pw');
     const res = await call('POST', '/api/imports/kem', { file, password: 'pw' });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ metersCreated: 1, keysCreated: 1, imported: true, redecoded: ONE_DECODED });
@@ -229,7 +219,7 @@ describe('a new key decodes the frames that waited for it', () => {
     const meter = (await call('POST', '/api/meters', { manufacturer: 'KAM', serial: '76348799', driver: 'kamstrup-multical21' })).json.meter;
     const f = await ingest(TV4);
     expect(f.status).toBe('no-key');
-    const res = await call('POST', '/api/imports/kem', { file: kemFile([{ serial: '76348799', name: 'MC21', key: TV4_KEY }], 'pw'), password: 'pw' });
+    const res = await call('POST', '/api/imports/kem', { file: kemOf([{ serial: '76348799', name: 'MC21', key: TV4_KEY }], 'pw'), password: 'pw' });
     expect(res.json).toMatchObject({ metersCreated: 0, keysCreated: 1, redecoded: ONE_DECODED });
     expect((await latest(meter.id))?.values.volume).toBe(6.408);
   });

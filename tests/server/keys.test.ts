@@ -1,6 +1,6 @@
-import { createCipheriv } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { kemFile } from './kem-file';
 import { apiClient, auditText } from './registry-client';
 
 const tempDir = useTempDir();
@@ -36,19 +36,6 @@ function expectNoKeyIn(text: string) {
 }
 
 /** A KEM file as Kamstrup builds it (protocols.md §4.8), from XML we write: AES-128-CBC, key = IV = password zero-padded. */
-function kemFile(xml: string, password: string): string {
-  const key = Buffer.alloc(16);
-  Buffer.from(password, 'utf8').copy(key);
-  const plain = Buffer.from(xml, 'utf8');
-  const padded = Buffer.concat([plain, Buffer.alloc((16 - (plain.length % 16)) % 16)]);
-  const cipher = createCipheriv('aes-128-cbc', key, key).setAutoPadding(false);
-  const data = Buffer.concat([cipher.update(padded), cipher.final()]).toString('base64');
-  const outer =
-    '<?xml version="1.0" encoding="utf-8"?>\n<EncryptedData Type="http://www.w3.org/2001/04/xmlenc#Element" xmlns="http://www.w3.org/2001/04/xmlenc#">' +
-    '<EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc" />' +
-    `<CipherData><CipherValue>${data.replace(/(.{76})/g, '$1\n')}</CipherValue></CipherData></EncryptedData>`;
-  return Buffer.from(outer, 'utf8').toString('base64');
-}
 
 const KEM_XML = (meters: { serial: string; name: string; key: string }[]) =>
   `<?xml version="1.0" encoding="utf-8"?><MetersInOrder xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +

@@ -295,6 +295,15 @@ export class Ingest {
     })();
   }
 
+  /** Manufacturer and serial of the tenant's meters among `meterIds` (others' ids are skipped). */
+  #identities(tenantId: number, meterIds: readonly number[]): { manufacturer: string; serial: string }[] {
+    if (!meterIds.length) return [];
+    // cross join: walk the id list, not the tenant's meters (see KeyStore.keysForMeters)
+    return this.db
+      .prepare('select m.manufacturer, m.serial from json_each(?) j cross join meter m on m.id = j.value where m.tenant_id = ?')
+      .all(JSON.stringify([...new Set(meterIds)]), tenantId) as { manufacturer: string; serial: string }[];
+  }
+
   /**
    * Keys of these meters were imported, changed or removed: update the tenant's ring and decode
    * again the frames of those meters that waited with 'no-key'. The key vault calls this after
@@ -303,21 +312,14 @@ export class Ingest {
   keysChanged(tenantId: number, meterIds: readonly number[], now: number): RedecodeCounts {
     const st = this.#tenants.get(tenantId);
     if (st) {
-      const ids = [...new Set(meterIds)];
-      for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
-        const rows = this.db
-          .prepare(`select manufacturer, serial from meter where tenant_id = ? and id in (${chunk.map(() => '?').join(', ')})`)
-          .all(tenantId, ...chunk) as { manufacturer: string; serial: string }[];
-        for (const m of rows) {
-          try {
-            st.ring.delete({ manufacturer: m.manufacturer, id: m.serial });
-          } catch {
-            // a serial the ring cannot hold never had a key in it
-          }
+      for (const m of this.#identities(tenantId, meterIds)) {
+        try {
+          st.ring.delete({ manufacturer: m.manufacturer, id: m.serial });
+        } catch {
+          // a serial the ring cannot hold never had a key in it
         }
-        addKeys(st.ring, this.#keys().keysForMeters(tenantId, chunk));
       }
+      addKeys(st.ring, this.#keys().keysForMeters(tenantId, meterIds));
       st.keyStamp = this.#keyStamp.get(tenantId) as string;
     }
     return this.db.transaction(() => {
@@ -332,14 +334,7 @@ export class Ingest {
    */
   metersChanged(tenantId: number, meterIds: readonly number[], now: number): RedecodeCounts {
     const wanted = new Set<string>();
-    const ids = [...new Set(meterIds)];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = this.db
-        .prepare(`select manufacturer, serial from meter where tenant_id = ? and id in (${chunk.map(() => '?').join(', ')})`)
-        .all(tenantId, ...chunk) as { manufacturer: string; serial: string }[];
-      for (const m of rows) wanted.add(`${m.manufacturer} ${m.serial}`);
-    }
+    for (const m of this.#identities(tenantId, meterIds)) wanted.add(`${m.manufacturer} ${m.serial}`);
     if (wanted.size === 0) return { frames: 0, decoded: 0, waiting: 0 };
     return this.db.transaction(() => {
       const rows = this.frames

@@ -11,6 +11,7 @@ import { iu891aReceiver } from '$lib/hardware/devices/iu891a';
 import type { RadioMode, Receiver, ReceiverOptions, Telegram } from '$lib/hardware/devices/receiver';
 import { toTransportError, TransportError, type Transport } from '$lib/hardware/transport';
 import { reading } from './reading.svelte';
+import { abortableSleep } from '$lib/util/sleep';
 
 export type ReceiverKind = 'im871a' | 'iu891a' | 'amb8465' | 'cul';
 
@@ -38,20 +39,6 @@ export interface ConnectionOptions {
   receivers?: Partial<Record<ReceiverKind, ReceiverFactory>>;
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 interface Plan {
   make: () => Promise<Transport>;

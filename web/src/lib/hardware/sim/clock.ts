@@ -2,6 +2,8 @@
 // model: a virtual clock for tests (time jumps, nothing waits) and a real one for the demo and
 // e2e (setTimeout, optionally faster than real time).
 
+import { abortableSleep } from '../../util/sleep';
+
 export interface SimClock {
   /** Virtual ms since the simulation started. */
   now(): number;
@@ -42,19 +44,8 @@ export function realClock(o: RealClockOptions = {}): SimClock {
   return {
     now,
     waitUntil(ms, signal) {
-      return new Promise<void>((resolve, reject) => {
-        signal.throwIfAborted();
-        const delay = Math.max(0, (ms - now()) / speed);
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, delay);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      signal.throwIfAborted();
+      return abortableSleep(Math.max(0, (ms - now()) / speed), signal);
     },
   };
 }
