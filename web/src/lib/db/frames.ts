@@ -4,7 +4,7 @@
 
 import type { FrameRow, FrameStatus, ReadoutDb } from './index';
 
-export type NewFrame = Omit<FrameRow, 'id' | 'status' | 'meterKey' | 'reason' | 'onRoute'>;
+export type NewFrame = Omit<FrameRow, 'id' | 'status' | 'meterKey' | 'reason' | 'onRoute' | 'clientId'>;
 
 /** The only fields decoding may set on a stored frame. */
 export interface FrameStatusChange {
@@ -23,7 +23,13 @@ export async function appendFrames(db: ReadoutDb, frames: readonly NewFrame[], q
   if (frames.length === 0) return [];
   return db.transaction('rw', db.frames, db.outbox, async () => {
     const ids = (await db.frames.bulkAdd(
-      frames.map((f) => ({ ...f, raw: own(f.raw), ...(f.device ? { device: own(f.device) } : {}), status: 'new' as const })),
+      frames.map((f) => ({
+        ...f,
+        raw: own(f.raw),
+        ...(f.device ? { device: own(f.device) } : {}),
+        status: 'new' as const,
+        clientId: crypto.randomUUID()
+      })),
       { allKeys: true }
     )) as number[];
     await db.outbox.bulkAdd(ids.map((ref) => ({ kind: 'frames' as const, ref, queuedAt })));

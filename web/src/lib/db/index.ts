@@ -33,6 +33,8 @@ export interface FrameRow {
   reason?: string;
   /** v2, set by decoding: whether the meter is on the route. */
   onRoute?: boolean;
+  /** v3: the id Send/Receive gives the server for this frame (UUID), set when it is stored; the server recognises a re-sent frame by it. */
+  clientId?: string;
 }
 
 export interface ReadingRow {
@@ -49,7 +51,7 @@ export interface ReadingRow {
 
 export interface OutboxRow {
   id?: number;
-  kind: 'frames' | 'readings';
+  kind: 'frames' | 'readings' | 'exchanges';
   ref: number;
   queuedAt: number;
 }
@@ -87,6 +89,28 @@ export interface KeyRow {
   wrapped: Uint8Array;
 }
 
+/** v3: a meter exchange done in the field (M12), kept until the server confirmed it. */
+export interface ExchangeRow {
+  id?: number;
+  /** UUID: the server applies an exchange once, however often it is sent. */
+  clientId: string;
+  /** The old meter: route key and the server's meter id. */
+  meterKey: string;
+  meterId: number;
+  /** When the old meter came off and the new one went on, ms since epoch. */
+  at: number;
+  /** The old meter's last register values, by radio (with the frame) or typed. */
+  final: { register: string; value: number; unit: string; source: 'radio' | 'typed'; frameId?: number };
+  /** The new meter as printed on it, and its register at installation. */
+  newMeter: { manufacturer: string; serial: string };
+  start: { register: string; value: number; unit: string };
+  note?: string;
+  createdAt: number;
+  /** queued: waiting for Send/Receive; done: applied by the server; rejected: the server refused it (error says why). */
+  status: 'queued' | 'done' | 'rejected';
+  error?: string;
+}
+
 export type ReadoutDb = Dexie & {
   frames: EntityTable<FrameRow, 'id'>;
   readings: EntityTable<ReadingRow, 'id'>;
@@ -94,6 +118,7 @@ export type ReadoutDb = Dexie & {
   meta: EntityTable<MetaRow, 'key'>;
   route: EntityTable<RouteMeterRow, 'meterKey'>;
   keys: EntityTable<KeyRow, 'meterKey'>;
+  exchanges: EntityTable<ExchangeRow, 'id'>;
 };
 
 /** Opens (lazily) the named database; tests pass their own name and IndexedDB. */
@@ -112,6 +137,18 @@ export function openDb(name = 'readout', options?: ConstructorParameters<typeof 
     route: '&meterKey, id, group',
     keys: '&meterKey'
   });
+  // v3: client ids for Send/Receive, and meter exchanges done in the field.
+  d.version(3).stores({
+    frames: '++id, receivedAt, status, meterKey, &clientId',
+    exchanges: '++id, &clientId, status, meterKey'
+  }).upgrade((tx) =>
+    tx
+      .table('frames')
+      .toCollection()
+      .modify((f: FrameRow) => {
+        f.clientId ??= crypto.randomUUID();
+      })
+  );
   return d;
 }
 
