@@ -201,7 +201,7 @@ describe('outbox', () => {
     await enqueue(db, 'frames', [1, 2, 3], 2);
     await enqueue(db, 'readings', [12], 3);
     await enqueue(db, 'frames', [], 4);
-    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 3 });
+    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 3, exchanges: 0 });
 
     const first = await nextBatch(db, 'readings', 2);
     expect(first.map((o) => [o.kind, o.ref, o.queuedAt])).toEqual([
@@ -212,14 +212,14 @@ describe('outbox', () => {
 
     // The server confirmed only the second of the batch.
     await confirmSent(db, [first[1].id!]);
-    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 2 });
+    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 2, exchanges: 0 });
     expect((await nextBatch(db, 'readings', 10)).map((o) => o.ref)).toEqual([10, 12]);
     await confirmSent(db, []);
     await confirmSent(db, [9999]);
-    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 2 });
+    expect(await outboxCounts(db)).toEqual({ frames: 3, readings: 2, exchanges: 0 });
     await confirmSent(db, (await nextBatch(db, 'frames', 2)).map((o) => o.id!));
     expect((await nextBatch(db, 'frames', 10)).map((o) => o.ref)).toEqual([3]);
-    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 2 });
+    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 2, exchanges: 0 });
   });
 });
 
@@ -489,7 +489,7 @@ describe('receive pipeline on Dexie', () => {
     expect(pipeline.progress).toEqual(progressOf(route));
     expect(pipeline.progress.read).toBe(heard.size);
     expect(pipeline).toMatchObject({ stored: events.length, decoded: events.length, backlog: 0, problem: null });
-    expect(await outboxCounts(db)).toEqual({ frames: events.length, readings: events.length });
+    expect(await outboxCounts(db)).toEqual({ frames: events.length, readings: events.length, exchanges: 0 });
   });
 
   it('frames left new by a crash are decoded after a restart', async () => {
@@ -539,12 +539,12 @@ describe('receive pipeline on Dexie', () => {
     db.readings.hook('creating').unsubscribe(fail);
     expect((await db.frames.get(id))?.status).toBe('new');
     expect(await db.readings.count()).toBe(0);
-    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 0 });
+    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 0, exchanges: 0 });
     expect((await routeMeters(db))[0].readAt).toBeNull();
 
     expect(await store.commit([outcome], 2)).toEqual([outcome.mark]);
     expect((await db.frames.get(id))?.status).toBe('decoded');
-    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 1 });
+    expect(await outboxCounts(db)).toEqual({ frames: 1, readings: 1, exchanges: 0 });
     expect((await routeMeters(db))[0]).toMatchObject({ readAt: 5, frameId: id });
   });
 });

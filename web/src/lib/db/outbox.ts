@@ -19,9 +19,10 @@ export async function confirmSent(db: ReadoutDb, ids: readonly number[]): Promis
 }
 
 export async function outboxCounts(db: ReadoutDb): Promise<Record<OutboxRow['kind'], number>> {
-  const [frames, readings] = await Promise.all([
+  const [frames, readings, exchanges] = await Promise.all([
     db.outbox.where('kind').equals('frames').count(),
-    db.outbox.where('kind').equals('readings').count()
+    db.outbox.where('kind').equals('readings').count(),
+    db.outbox.where('kind').equals('exchanges').count()
   ]);
-  return { frames, readings };
+  return { frames, readings, exchanges };
 }
