@@ -10,6 +10,7 @@ import { deviceTypeName } from '$shared/wmbus/dll';
 import { KeyRing, type KeyRingMeter } from '$shared/wmbus/keyring';
 import { decodeTelegram, type Telegram } from '$shared/wmbus/telegram';
 import { decodeFrames, type BatchAnswer, type BatchFrame } from './decode-batch';
+import { decodeCapture, type CaptureSummary } from './capture';
 
 // Runs shared/ off the UI thread: the field app's decoder (architecture.md decision 9). It keeps
 // the keys of the route and the compact formats learnt from full frames for as long as it lives.
@@ -85,6 +86,14 @@ const api = {
    */
   decodeFrames(frames: BatchFrame[]): BatchAnswer {
     return decodeFrames(frames, keys, formats);
+  },
+
+  /**
+   * A capture file (B7), one telegram per line: the route's keys and formats plus the keys the
+   * lines carry; `onProgress` is a Comlink proxy called every few thousand lines.
+   */
+  decodeCapture(text: string, onProgress?: (done: number, total: number) => void): CaptureSummary {
+    return decodeCapture(text, { keys, formats, onProgress });
   }
 };
 
