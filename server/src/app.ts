@@ -25,6 +25,7 @@ import { imports } from './routes/imports.js';
 import { meteringPoints } from './routes/metering-points.js';
 import { meters } from './routes/meters.js';
 import { deviceRoute, sync } from './routes/sync.js';
+import { syncExchanges } from './routes/sync-exchanges.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/devices', devices)
     .route('/devices', deviceRoute)
     .route('/sync', sync)
+    .route('/sync', syncExchanges)
     .route('/audit', auditLog)
     .route('/ingest', ingest)
     .route('/gateways', gateways)

@@ -18,7 +18,7 @@ export interface ReadingColumns {
 type Column = Exclude<keyof ReadingColumns, 'extra'>;
 
 /** Factor from a field's unit to the column's unit; undefined: that unit cannot go in the column. */
-const SCALE: Record<Column, Partial<Record<Unit, number>>> = {
+export const SCALE: Record<Column, Partial<Record<Unit, number>>> = {
   energy: { J: 1, MJ: 1e6, GJ: 1e9, Wh: 3600, kWh: 3.6e6, MWh: 3.6e9 },
   volume: { m3: 1e6, l: 1e3 },
   flow: { 'm3/h': 1e6, 'l/h': 1e3 },

@@ -28,7 +28,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Receivers' clocks drift; a frame from further in the future than this is refused. */
 const MAX_FUTURE_MS = 24 * 3_600_000;
 
-const uuid = z
+export const uuid = z
   .string({ error: 'expected a UUID' })
   .regex(/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/, 'expected a UUID such as 0b6c1f4e-8a51-4a8e-9d43-2f1f8a7c9e10')
   .transform((s) => s.toLowerCase());
@@ -82,7 +82,7 @@ const tooLarge = bodyLimit({
 });
 
 /** The calling field device; a person or API token with the permission gets 400 (these routes are the device's own). */
-function callingDevice(c: Context<AppEnv>): Principal & { refId: number } {
+export function callingDevice(c: Context<AppEnv>): Principal & { refId: number } {
   const p = c.var.principal!;
   if (p.kind !== 'device' || p.refId === null) {
     throw new HTTPException(400, { message: 'Only a field device syncs: call with the device\'s own token, "Authorization: Bearer rdd_…".' });
@@ -90,7 +90,7 @@ function callingDevice(c: Context<AppEnv>): Principal & { refId: number } {
   return p as Principal & { refId: number };
 }
 
-const NOT_AUTHORISED = 'This device is not authorised yet: ask an administrator to authorise it.';
+export const NOT_AUTHORISED = 'This device is not authorised yet: ask an administrator to authorise it.';
 
 export const sync = new Hono<AppEnv>()
   .get('/route', requirePermission('meters.read'), (c) => {
@@ -161,7 +161,7 @@ export const deviceRoute = new Hono<AppEnv>()
     return c.json(stores.sync.setRoute(actorOf(c.var.principal!, c.req.header('user-agent') ?? null), id, body.groupIds, now()));
   });
 
-const DEVICE_TOKEN = 'Called with the device\'s own token, "Authorization: Bearer rdd_…"; a person or API token gets 400. ';
+export const DEVICE_TOKEN = 'Called with the device\'s own token, "Authorization: Bearer rdd_…"; a person or API token gets 400. ';
 
 describeRoute(
   {

@@ -17,6 +17,7 @@ import { JobStore } from './jobs.js';
 import { ReadingStore } from './readings.js';
 import { SettingStore } from './settings.js';
 import { SyncStore } from './sync.js';
+import { SyncExchangeStore } from './sync-exchanges.js';
 
 // The server's store: one object per resource, each behind its own interface, SQLite by
 // default (architecture.md decision 4). Mutations take an Actor and write their audit entry in
@@ -40,6 +41,8 @@ export interface Stores {
   ingest: Ingest;
   /** The field app's Send/Receive: device routes, frames by client id (issue 5). */
   sync: SyncStore;
+  /** Meter exchanges done in the field (M12), by client id. */
+  syncExchanges: SyncExchangeStore;
 }
 
 export interface StoreOptions {
@@ -78,6 +81,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     settings,
     jobs: new JobStore(db),
     ingest,
-    sync: new SyncStore(db, devices, keys, settings, ingest)
+    sync: new SyncStore(db, devices, keys, settings, ingest),
+    syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db))
   };
 }

@@ -434,8 +434,11 @@ export class MeterStore {
     return this.detail(actor.tenantId, meterId);
   }
 
-  /** Meter exchange (M12): close the old meter's installation and open the new one's at the same instant, atomically. */
-  exchange(actor: Actor, pointId: number, oldMeterId: number, newMeterId: number, at: number, now: number) {
+  /**
+   * Meter exchange (M12): close the old meter's installation and open the new one's at the same instant, atomically.
+   * `details` add to the audit entry (a field exchange names its client id and readings).
+   */
+  exchange(actor: Actor, pointId: number, oldMeterId: number, newMeterId: number, at: number, now: number, details: Record<string, unknown> = {}) {
     this.db.transaction(() => {
       this.#point(actor.tenantId, pointId);
       const oldMeter = this.get(actor.tenantId, oldMeterId);
@@ -454,7 +457,7 @@ export class MeterStore {
       this.db
         .prepare('insert into installation (tenant_id, meter_id, metering_point_id, from_at) values (?, ?, ?, ?)')
         .run(actor.tenantId, newMeterId, pointId, at);
-      auditAs(this.db, actor, now, 'meter.exchanged', { meteringPointId: pointId, oldMeterId, newMeterId, at });
+      auditAs(this.db, actor, now, 'meter.exchanged', { meteringPointId: pointId, oldMeterId, newMeterId, at, ...details });
     })();
   }
 }
