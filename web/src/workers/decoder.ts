@@ -1,5 +1,6 @@
 import { wrap, type Remote } from 'comlink';
-import type { CompactFormatsJson } from '$shared/wmbus/compact';
+import { fromHex } from '$shared/bytes/hex';
+import { CompactFormatTable, type CompactFormatsJson } from '$shared/wmbus/compact';
 import type { BatchAnswer, BatchFrame } from './decode-batch';
 import type { DecoderApi, KeyEntry } from './decoder.worker';
 
@@ -55,6 +56,22 @@ export async function withDecoder<T>(call: (api: Remote<DecoderApi>) => Promise<
 export function setDecoderKeys(entries: KeyEntry[]): Promise<number> {
   keyEntries = entries;
   return withDecoder((api) => api.setKeys(entries));
+}
+
+/**
+ * Loads the utility's compact-format table (Send/Receive) into the worker, and into any worker
+ * started later. Formats the worker learnt from full frames are kept: the table is the union.
+ * Returns how many formats the worker holds.
+ */
+export function setDecoderFormats(json: CompactFormatsJson): Promise<number> {
+  return withDecoder(async (api) => {
+    const table = CompactFormatTable.fromJSON(json);
+    for (const f of (await api.formats()).formats) table.add(fromHex(f.format), f.source);
+    const merged = table.toJSON();
+    await api.setFormats(merged);
+    learnt = merged;
+    return merged.formats.length;
+  });
 }
 
 /**

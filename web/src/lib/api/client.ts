@@ -7,29 +7,59 @@ export class ApiError extends Error {
   constructor(
     readonly reason: ApiFailure,
     message: string,
-    readonly status = 0
+    readonly status = 0,
+    /** The answer's JSON body when there was one (422 field list, …). */
+    readonly body: unknown = null
   ) {
     super(message);
   }
 }
 
+export interface RequestOptions {
+  /** A field device's secret (rdd_…) or an API token: sent as "Authorization: Bearer …" instead of relying on the cookie. */
+  token?: string;
+  /** Tests and the headless sync pass their own fetch (e.g. the in-process server). */
+  fetch?: typeof fetch;
+  /** Aborting rejects with the fetch's AbortError, not with an ApiError: a cancel is not a failure. */
+  signal?: AbortSignal;
+}
+
 const REASONS: Record<number, ApiFailure> = { 401: 'unauthorised', 403: 'forbidden', 404: 'not-found', 400: 'invalid', 422: 'invalid' };
 
-export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {}
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
   let res: Response;
   try {
-    res = await fetch(`/api${path}`, {
+    res = await (options.fetch ?? fetch)(`/api${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body)
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: options.signal
     });
-  } catch {
+  } catch (e) {
+    if (options.signal?.aborted) throw e;
     throw new ApiError('offline', 'The server cannot be reached. Check the network connection.');
   }
-  const data = (await res.json().catch(() => null)) as { error?: string } | null;
+  if (res.status === 204) return null as T;
+  let data: { error?: string } | null;
+  try {
+    data = (await res.json()) as { error?: string } | null;
+  } catch (e) {
+    // the answer was cut off (or was not JSON): on a 2xx that is a lost answer, not a success
+    if (options.signal?.aborted) throw e;
+    if (res.ok) throw new ApiError('offline', 'The connection was lost before the server\'s answer arrived.', res.status);
+    data = null;
+  }
   if (!res.ok) {
-    throw new ApiError(REASONS[res.status] ?? 'server', data?.error ?? `The server answered ${res.status}.`, res.status);
+    throw new ApiError(REASONS[res.status] ?? 'server', data?.error ?? `The server answered ${res.status}.`, res.status, data);
   }
   return data as T;
 }

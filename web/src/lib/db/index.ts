@@ -92,23 +92,34 @@ export interface KeyRow {
 /** v3: a meter exchange done in the field (M12), kept until the server confirmed it. */
 export interface ExchangeRow {
   id?: number;
-  /** UUID: the server applies an exchange once, however often it is sent. */
+  /** UUID: the server applies an exchange once, however often it is sent. A corrected exchange gets a new one. */
   clientId: string;
   /** The old meter: route key and the server's meter id. */
   meterKey: string;
   meterId: number;
+  /** The old meter's address when the route had it, for the list. */
+  address?: string;
   /** When the old meter came off and the new one went on, ms since epoch. */
   at: number;
-  /** The old meter's last register values, by radio (with the frame) or typed. */
-  final: { register: string; value: number; unit: string; source: 'radio' | 'typed'; frameId?: number };
+  /**
+   * The old meter's last register value, by radio (with the reading's frame and receive time) or typed.
+   * The register (energy or volume) follows from the unit (lib/sync/exchange-draft.ts).
+   */
+  final: { register: 'energy' | 'volume'; value: number; unit: string; source: 'radio' | 'typed'; frameId?: number; readAt?: number };
   /** The new meter as printed on it, and its register at installation. */
   newMeter: { manufacturer: string; serial: string };
-  start: { register: string; value: number; unit: string };
+  start: { register: 'energy' | 'volume'; value: number; unit: string };
   note?: string;
   createdAt: number;
   /** queued: waiting for Send/Receive; done: applied by the server; rejected: the server refused it (error says why). */
   status: 'queued' | 'done' | 'rejected';
   error?: string;
+  /** With a rejection: the parts of the exchange at fault, as the server named them ("newMeter.serial"). */
+  fields?: { field: string; message: string }[];
+  /** The server's answer once done: where, which new meter, and whether the office must add its key. */
+  answer?: { meteringPointId: number; newMeterId: number; newMeterNeedsKey: boolean; newMeterCreated: boolean; duplicate: boolean };
+  /** When the server answered (done or rejected). */
+  answeredAt?: number;
 }
 
 export type ReadoutDb = Dexie & {
