@@ -62,6 +62,20 @@ export function failureHelp(reason: TransportFailure, api: 'serial' | 'bluetooth
           'Ask your administrator to put the server behind https if the address starts with http://.'
         ]
       };
+    case 'permission-denied':
+      return {
+        title: serial ? 'The browser blocked access to serial ports' : 'The browser blocked access to Bluetooth',
+        steps: [
+          'Start the connection with a tap or click on Connect: the browser asks only then.',
+          serial
+            ? 'Allow it again: tap the icon left of the address (padlock or sliders) → Site settings → Serial ports → Ask.'
+            : 'Allow it again: tap the icon left of the address (padlock or sliders) → Site settings → Bluetooth devices → Ask.',
+          serial
+            ? 'On a managed computer a policy may forbid serial ports: ask your administrator.'
+            : 'On Android allow Chrome "Nearby devices" (Android 12+) or Location (Android 11 and older) in the app settings.',
+          'Opened inside another app or page (an embedded view)? Open the address in Chrome itself.'
+        ]
+      };
     case 'bluetooth-off':
       return {
         title: 'Bluetooth is off',

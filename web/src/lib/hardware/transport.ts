@@ -4,7 +4,8 @@
 /** Why a transport could not open or went away; the UI shows one help text per reason (support.ts). */
 export type TransportFailure =
   | 'unsupported' // this browser has no such API
-  | 'insecure-context' // page not served over https / localhost (SecurityError)
+  | 'insecure-context' // page not served over https / localhost (SecurityError outside a secure context)
+  | 'permission-denied' // blocked by the user, a site setting, a policy or a missing tap (NotAllowedError, SecurityError on https)
   | 'bluetooth-off' // adapter off or missing
   | 'nothing-picked' // user closed the chooser (NotFoundError): normal, not a crash
   | 'busy' // port held by another program or tab
@@ -44,8 +45,11 @@ export type TransportStep = 'request' | 'open' | 'read' | 'write';
 
 /**
  * Turn whatever a browser API threw into a TransportError. NotFoundError → nothing-picked,
- * SecurityError → insecure-context, NetworkError/NotReadableError/InvalidStateError → busy while
- * opening and lost afterwards; a TransportError passes through unchanged.
+ * SecurityError → insecure-context outside a secure context, else permission-denied (on https it
+ * means a blocked site permission, a permissions policy, a service not in optionalServices or a
+ * chooser without a user gesture), NotAllowedError → permission-denied,
+ * NetworkError/NotReadableError/InvalidStateError → busy while opening and lost afterwards; a
+ * TransportError passes through unchanged.
  */
 export function toTransportError(e: unknown, step: TransportStep, what: string): TransportError {
   if (e instanceof TransportError) return e;
@@ -58,7 +62,7 @@ export function toTransportError(e: unknown, step: TransportStep, what: string):
       // Chooser dismissed; on Bluetooth also "no services matching" after connect.
       return new TransportError(step === 'request' ? 'nothing-picked' : 'lost', msg, { cause: e });
     case 'SecurityError':
-      return new TransportError('insecure-context', msg, { cause: e });
+      return new TransportError(globalThis.isSecureContext === true ? 'permission-denied' : 'insecure-context', msg, { cause: e });
     case 'NotSupportedError':
       return new TransportError('unsupported', msg, { cause: e });
     case 'NetworkError':
@@ -66,7 +70,7 @@ export function toTransportError(e: unknown, step: TransportStep, what: string):
     case 'InvalidStateError':
       return new TransportError(early ? 'busy' : 'lost', msg, { cause: e });
     case 'NotAllowedError':
-      return new TransportError(step === 'request' ? 'nothing-picked' : 'io', msg, { cause: e });
+      return new TransportError('permission-denied', msg, { cause: e });
     default:
       return new TransportError('io', msg, { cause: e });
   }

@@ -2,12 +2,16 @@
 // private to this class; screens see status, failure and the device name. Telegrams go to the
 // sink (the reading pipeline) as they arrive. After a drop the same `make` is called again with
 // back-off, so `make` must not need a user gesture after the first call (request the port once,
-// then build a new transport on the same port each time).
+// then build a new transport on the same port or Bluetooth device each time).
+// Over Bluetooth the receiver sits behind a BLE UART bridge (devices/ble-uart.ts): the same byte
+// protocol as on USB, so the same kinds; this class does the reconnecting for both links, and
+// sends the receiver's setup and mode again after each one (a bridge that lost power resets its stick).
 
-import { amb8465Receiver } from '$lib/hardware/devices/amb8465';
-import { culReceiver } from '$lib/hardware/devices/cul';
-import { im871aReceiver } from '$lib/hardware/devices/im871a';
-import { iu891aReceiver } from '$lib/hardware/devices/iu891a';
+import { amb8465Receiver, amberProtocol } from '$lib/hardware/devices/amb8465';
+import { bleUartReceiver } from '$lib/hardware/devices/ble-uart';
+import { culProtocol, culReceiver } from '$lib/hardware/devices/cul';
+import { im871aProtocol, im871aReceiver } from '$lib/hardware/devices/im871a';
+import { iu891aProtocol, iu891aReceiver } from '$lib/hardware/devices/iu891a';
 import type { RadioMode, Receiver, ReceiverOptions, Telegram } from '$lib/hardware/devices/receiver';
 import { toTransportError, TransportError, type Transport } from '$lib/hardware/transport';
 import { reading } from './reading.svelte';
@@ -24,7 +28,21 @@ export const RECEIVERS: Record<ReceiverKind, ReceiverFactory> = {
   cul: culReceiver
 };
 
+/** The same receivers behind a BLE UART bridge. */
+export const BLE_RECEIVERS: Record<ReceiverKind, ReceiverFactory> = {
+  im871a: (t, o) => bleUartReceiver(t, im871aProtocol, o),
+  iu891a: (t, o) => bleUartReceiver(t, iu891aProtocol, o),
+  amb8465: (t, o) => bleUartReceiver(t, amberProtocol(), o),
+  cul: (t, o) => bleUartReceiver(t, culProtocol, o)
+};
+
+/** How the receiver is reached: a serial port (USB, or Bluetooth Classic on Android) or a BLE UART bridge. */
+export type ReceiverLink = 'serial' | 'bluetooth';
+
 export type ConnectionStatus = 'idle' | 'opening' | 'open' | 'lost';
+
+/** Builds a transport; `step` shows what it is doing ("Connecting to …", "Looking for a UART service"). */
+export type MakeTransport = (step: (text: string) => void) => Promise<Transport>;
 
 export interface ConnectionOptions {
   /** Where telegrams go, with the receiver's name as the source label. */
@@ -37,12 +55,14 @@ export interface ConnectionOptions {
   reconnectAttempts?: number;
   reconnectBaseDelayMs?: number;
   receivers?: Partial<Record<ReceiverKind, ReceiverFactory>>;
+  bleReceivers?: Partial<Record<ReceiverKind, ReceiverFactory>>;
 }
 
 
 interface Plan {
-  make: () => Promise<Transport>;
+  make: MakeTransport;
   kind: ReceiverKind;
+  link: ReceiverLink;
   mode: RadioMode | undefined;
   signal: AbortSignal;
 }
@@ -50,11 +70,16 @@ interface Plan {
 export class Connection {
   status = $state<ConnectionStatus>('idle');
   failure = $state<TransportError | null>(null);
+  /** Why the open connection went away, kept while reconnect attempts fail for their own reasons. */
+  dropped = $state<TransportError | null>(null);
   /** "iM871A on CP210x USB serial" while connected or reconnecting. */
   name = $state<string | null>(null);
   kind = $state<ReceiverKind | null>(null);
+  link = $state<ReceiverLink | null>(null);
   mode = $state<RadioMode | null>(null);
-  /** Reconnect attempt under way (1-based), 0 when none. */
+  /** What opening is doing now, for the panel; null when nothing is under way. */
+  step = $state<string | null>(null);
+  /** Reconnect attempt under way (1-based), 0 when none: status 'lost' with 0 means it gave up. */
   reconnecting = $state(0);
   /** Telegrams received since connect. */
   telegrams = $state(0);
@@ -62,7 +87,10 @@ export class Connection {
 
   #receiver: Receiver | null = null;
   #session: AbortController | null = null;
-  readonly #o: Required<Omit<ConnectionOptions, 'receivers'>> & { receivers: Record<ReceiverKind, ReceiverFactory> };
+  readonly #o: Required<Omit<ConnectionOptions, 'receivers' | 'bleReceivers'>> & {
+    receivers: Record<ReceiverKind, ReceiverFactory>;
+    bleReceivers: Record<ReceiverKind, ReceiverFactory>;
+  };
 
   constructor(o: ConnectionOptions) {
     this.#o = {
@@ -71,24 +99,33 @@ export class Connection {
       reconnectAttempts: 5,
       reconnectBaseDelayMs: 1000,
       ...o,
-      receivers: { ...RECEIVERS, ...o.receivers }
+      receivers: { ...RECEIVERS, ...o.receivers },
+      bleReceivers: { ...BLE_RECEIVERS, ...o.bleReceivers }
     };
   }
 
+  /** How many reconnects follow a drop before it gives up. */
+  get attempts(): number {
+    return this.#o.reconnectAttempts;
+  }
+
   /**
-   * Opens a transport from `make`, builds the receiver for `kind` on it, sets `mode` (default
-   * C1+T1 where the device has it, else its first mode) and starts passing telegrams to the sink.
+   * Opens a transport from `make`, builds the receiver for `kind` on it (behind a BLE UART bridge
+   * when `link` is 'bluetooth'), sets `mode` (default C1+T1 where the device has it, else its
+   * first mode) and starts passing telegrams to the sink.
    * Returns false with `failure` set when it could not open ('nothing-picked' included).
    */
-  async connect(make: () => Promise<Transport>, kind: ReceiverKind, mode?: RadioMode): Promise<boolean> {
+  async connect(make: MakeTransport, kind: ReceiverKind, mode?: RadioMode, link: ReceiverLink = 'serial'): Promise<boolean> {
     await this.disconnect();
     const session = new AbortController();
     this.#session = session;
     this.status = 'opening';
     this.failure = null;
+    this.dropped = null;
     this.kind = kind;
+    this.link = link;
     this.telegrams = 0;
-    const plan: Plan = { make, kind, mode, signal: session.signal };
+    const plan: Plan = { make, kind, link, mode, signal: session.signal };
     try {
       await this.#open(plan);
       return true;
@@ -96,6 +133,7 @@ export class Connection {
       if (this.#session !== session) return false; // disconnected meanwhile
       this.failure = toTransportError(e, 'open', kind);
       this.status = 'idle';
+      this.step = null;
       this.#session = null;
       return false;
     }
@@ -111,20 +149,27 @@ export class Connection {
     await r?.close();
     this.status = 'idle';
     this.reconnecting = 0;
+    this.step = null;
     this.name = null;
   }
 
   async #open(p: Plan): Promise<void> {
     let transport: Transport;
+    const step = (text: string): void => {
+      if (!p.signal.aborted) this.step = text;
+    };
     try {
-      transport = await p.make();
+      transport = await p.make(step);
     } catch (e) {
       throw toTransportError(e, 'request', p.kind);
     }
-    const receiver = this.#o.receivers[p.kind](transport, { clock: this.#o.clock });
+    const factory = p.link === 'bluetooth' ? this.#o.bleReceivers[p.kind] : this.#o.receivers[p.kind];
+    const receiver = factory(transport, { clock: this.#o.clock });
     try {
+      step(`Waiting for an answer from ${receiver.name}`);
       await receiver.open(p.signal);
       const mode = p.mode && receiver.modes.includes(p.mode) ? p.mode : receiver.modes.includes('C1T1') ? 'C1T1' : receiver.modes[0];
+      step(`Setting link mode ${mode}`);
       await receiver.setMode(mode);
       if (p.signal.aborted) throw new TransportError('nothing-picked', `${receiver.name}: disconnected while opening`);
       this.mode = mode;
@@ -135,6 +180,7 @@ export class Connection {
     this.#receiver = receiver;
     this.name = receiver.name;
     this.status = 'open';
+    this.step = null;
     this.failure = null;
     void this.#pump(receiver, p);
   }
@@ -156,9 +202,11 @@ export class Connection {
     }
     if (p.signal.aborted || this.#receiver !== receiver) return; // our own disconnect
     this.#receiver = null;
-    await receiver.close();
     this.failure = why instanceof TransportError ? why : new TransportError('lost', `${receiver.name}: the receiver stopped sending`, { cause: why });
+    this.dropped = this.failure;
     this.status = 'lost';
+    this.reconnecting = this.#o.reconnectAttempts > 0 ? 1 : 0; // at once: 'lost' with 0 would read as "gave up"
+    await receiver.close();
     await this.#reconnect(p);
   }
 
