@@ -2,6 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import adapter from '@sveltejs/adapter-static';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vitest/config';
+import { isTileRequest } from './web/src/lib/map/tile-request';
 
 export default defineConfig({
   plugins: [
@@ -44,7 +45,19 @@ export default defineConfig({
         globPatterns: ['client/**/*.{js,css,ico,png,svg,webp,webmanifest,woff2}'],
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
-        clientsClaim: true
+        clientsClaim: true,
+        runtimeCaching: [
+          {
+            // map tiles from the URL set on the Route screen (any host): kept for offline use
+            urlPattern: isTileRequest,
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'map-tiles',
+              expiration: { maxEntries: 3000, maxAgeSeconds: 30 * 24 * 3600, purgeOnQuotaError: true },
+              cacheableResponse: { statuses: [0, 200] } // 0: tiles from hosts without CORS headers
+            }
+          }
+        ]
       }
     })
   ],

@@ -42,7 +42,9 @@ describe('receive', () => {
       serial: first.id,
       position: { lat: first.position.lat, lon: first.position.lon },
       group: 'Lindebæk north',
-      make: 'Kamstrup MULTICAL 403'
+      make: 'Kamstrup MULTICAL 403',
+      address: 'Lindebæk Vej 1',
+      medium: 'heat'
     });
     expect(route[1].position).toBeNull();
     expect(route[4].make).toBe(makeOf({ manufacturer: METERS.routeBare.manufacturer, medium: METERS.routeBare.kind.includes('heat') ? 'heat' : 'water', model: null }));

@@ -74,6 +74,12 @@ export interface RouteMeterRow {
   group: string;
   /** "Kamstrup MULTICAL 21", for the list. */
   make: string;
+  /** Where it hangs, as the server knows it (search and the list); absent on routes received before. */
+  address?: string | null;
+  postalCode?: string | null;
+  city?: string | null;
+  /** 'heat', 'water', … as the server knows it (the exchange flow's register and unit). */
+  medium?: string | null;
   /** When a reading of this meter was first stored; null while unread. */
   readAt: number | null;
   /** The frame that made it read. */

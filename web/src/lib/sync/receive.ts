@@ -20,6 +20,9 @@ export interface ServerRouteMeter {
   model: string | null;
   lat: number | null;
   lon: number | null;
+  address: string | null;
+  postalCode: string | null;
+  city: string | null;
   groupIds: number[];
 }
 
@@ -83,7 +86,11 @@ export function toRouteMeter(m: ServerRouteMeter, groups: ReadonlyMap<number, st
     serial: m.serial,
     position: m.lat !== null && m.lon !== null ? { lat: m.lat, lon: m.lon } : null,
     group: first !== undefined ? groups.get(first)! : 'Route',
-    make: makeOf(m)
+    make: makeOf(m),
+    address: m.address,
+    postalCode: m.postalCode,
+    city: m.city,
+    medium: m.medium
   };
 }
 
