@@ -38,7 +38,7 @@ const fixtures = readdirSync(dir)
 async function decode(page: Page, hex: string, key = '') {
   await page.getByLabel('Telegram (hex)').fill(hex);
   await page.getByLabel(/AES key/).fill(key);
-  await page.getByRole('button', { name: 'Decode' }).click();
+  await page.getByRole('button', { name: 'Decode', exact: true }).click();
   await expect(page.getByRole('heading', { level: 2, name: /^(Decoded|Not decoded)/ })).toBeVisible();
 }
 
@@ -108,12 +108,29 @@ test.describe('@decoder decoding in a worker', () => {
     await expect(page.getByRole('region', { name: 'Byte map' })).toContainText('76348799');
 
     await page.getByLabel('Telegram (hex)').fill('not a telegram');
-    await page.getByRole('button', { name: 'Decode' }).click();
+    await page.getByRole('button', { name: 'Decode', exact: true }).click();
     await expect(page.getByRole('alert')).toHaveText('Not a telegram: enter hex digits (spaces are allowed).');
 
     await page.getByLabel('Telegram (hex)').fill(tv4);
     await page.getByLabel(/AES key/).fill('1234');
     await page.getByLabel('Telegram (hex)').press('Control+Enter');
     await expect(page.getByRole('alert')).toHaveText('The key must be 32 hex digits (16 bytes); got 4 digits.');
+  });
+
+  test('a capture file decodes in the worker with a summary by reason', async ({ page }) => {
+    const tv4 = fixtures.find((f) => f.file === 'tv-4-multical21-full-ctr.json')!;
+    const lines = [
+      '# three lines from a receiver log',
+      JSON.stringify({ hex: tv4.hex, key: tv4.key }),
+      tv4.hex, // no key on this device
+      'zz not hex'
+    ];
+    await page.getByLabel('Capture file', { exact: true }).setInputFiles({ name: 'capture.jsonl', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\n')) });
+    await page.getByRole('button', { name: 'Decode file' }).click();
+    const summary = page.getByTestId('capture-summary');
+    await expect(summary).toContainText('3 telegrams from 1 meter: 1 decoded');
+    await expect(page.getByRole('listitem').filter({ hasText: 'no key for the meter' })).toHaveText('1 no key for the meter');
+    await expect(page.getByRole('listitem').filter({ hasText: 'not hex digits' })).toHaveText('1 not hex digits');
+    await expect(page.getByRole('cell', { name: '6.408 m3' })).toBeVisible();
   });
 });
