@@ -2,7 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import adapter from '@sveltejs/adapter-static';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vitest/config';
-import { isTileRequest } from './web/src/lib/map/tile-request';
+import { isTileRequest } from './web/src/lib/map/tile-request.js';
 
 export default defineConfig({
   plugins: [

@@ -1,0 +1,231 @@
+// The route map on OpenLayers (loaded on demand by RouteMap.svelte). The meters are one WebGL
+// vector layer (flat style from route-layer.ts): 10,000 points pan at full frame rate, where the
+// canvas renderer redraws every point each frame. A read meter's feature is removed from the
+// source at once; OL rebuilds the WebGL buffers when the view is still, so panning stays smooth.
+// The reader's position is an overlay (an HTML element), tiles a separate module loaded only when
+// a tile URL is set.
+
+import Feature from 'ol/Feature';
+import Map from 'ol/Map';
+import Overlay from 'ol/Overlay';
+import View from 'ol/View';
+import { defaults as defaultControls } from 'ol/control/defaults';
+import ScaleLine from 'ol/control/ScaleLine';
+import Point from 'ol/geom/Point';
+import { defaults as defaultInteractions } from 'ol/interaction/defaults';
+import type BaseLayer from 'ol/layer/Base';
+import WebGLVectorLayer from 'ol/layer/WebGLVector';
+import { fromLonLat, toLonLat } from 'ol/proj';
+import VectorSource from 'ol/source/Vector';
+import type { OwnPosition } from '$lib/util/geolocation';
+import 'ol/ol.css';
+import { MARKER_RADIUS, routeStyle, type MapPoint } from './route-layer';
+import type { TileSetting } from './tiles';
+
+export function featuresOf(points: readonly MapPoint[]): Feature<Point>[] {
+  return points.map((p) => {
+    const f = new Feature({ geometry: new Point(fromLonLat([p.lon, p.lat])), kind: p.kind });
+    f.setId(p.key);
+    return f;
+  });
+}
+
+export interface RouteMapHandlers {
+  /** A meter was tapped (its key), or empty map (null). */
+  select(meterKey: string | null): void;
+  /** The reader moved the map by hand while following: following stops. */
+  followLost(): void;
+  /** Tiles that failed to load since the tile setting was applied. */
+  tileErrors(count: number): void;
+}
+
+/** top, right, bottom, left: room for the legend above and the controls below the points. */
+const FIT_PADDING = [96, 24, 72, 24];
+/** How far from a marker's centre a tap still selects it, CSS px. */
+const TAP_PX = MARKER_RADIUS + 12;
+
+export class RouteMapController {
+  readonly map: Map;
+  readonly source = new VectorSource<Feature<Point>>();
+  readonly layer: WebGLVectorLayer<VectorSource<Feature<Point>>>;
+  readonly #own: Overlay;
+  readonly #picked: Overlay;
+  readonly #ownEl: HTMLElement;
+  #ownFix: OwnPosition | null = null;
+  #following = false;
+  #tiles: BaseLayer | null = null;
+  #tileKey = '';
+  #fitPending = false;
+
+  constructor(
+    target: HTMLElement,
+    readonly on: RouteMapHandlers
+  ) {
+    // no WebGL hit-detection pass (it would draw every point a second time each frame): a tap
+    // is matched to the nearest meter through the source's spatial index instead
+    this.layer = new WebGLVectorLayer({ source: this.source, style: routeStyle, disableHitDetection: true });
+    this.#ownEl = document.createElement('div');
+    this.#ownEl.className = 'own-position';
+    this.#ownEl.setAttribute('role', 'img');
+    this.#ownEl.setAttribute('aria-label', 'Your position');
+    this.#ownEl.innerHTML = '<span class="accuracy"></span><span class="dot"></span>';
+    this.#own = new Overlay({ element: this.#ownEl, positioning: 'center-center', stopEvent: false });
+    const ring = document.createElement('div');
+    ring.className = 'picked-ring';
+    this.#picked = new Overlay({ element: ring, positioning: 'center-center', stopEvent: false });
+    this.map = new Map({
+      target,
+      layers: [this.layer],
+      overlays: [this.#picked, this.#own],
+      // the attribution control is added with the tiles; rotation makes no sense on a street map
+      controls: defaultControls({ attribution: false, rotate: false }).extend([new ScaleLine()]),
+      // OL's own default pans only once the focusable map has focus, so the first drag or
+      // swipe would do nothing; the map fills its box on a phone, so it takes every gesture
+      interactions: defaultInteractions({ onFocusOnly: false, altShiftDragRotate: false, pinchRotate: false }),
+      keyboardEventTarget: target,
+      view: new View({ center: fromLonLat([0, 30]), zoom: 2, maxZoom: 20 })
+    });
+    this.map.on('singleclick', (e) => this.on.select(this.meterAt(e.pixel)));
+    this.map.on('pointerdrag', () => {
+      if (!this.#following) return;
+      this.#following = false;
+      this.on.followLost();
+    });
+    this.map.getView().on('change:resolution', () => this.#sizeAccuracy());
+    this.map.on('change:size', () => {
+      if (this.#fitPending) this.fit();
+    });
+  }
+
+  get count(): number {
+    return this.source.getFeatures().length;
+  }
+
+  /** Replaces all points; `fit` zooms to them (first show, a new route). */
+  setPoints(points: readonly MapPoint[], fit: boolean): void {
+    this.source.clear(true);
+    this.source.addFeatures(featuresOf(points));
+    if (fit) this.fit();
+  }
+
+  /** Removes read meters; returns how many were on the map. */
+  remove(keys: readonly string[]): number {
+    const gone: Feature<Point>[] = [];
+    for (const k of keys) {
+      const f = this.source.getFeatureById(k);
+      if (f) gone.push(f as Feature<Point>);
+    }
+    if (gone.length === 1) this.source.removeFeature(gone[0]);
+    else if (gone.length > 1) this.source.removeFeatures(gone);
+    return gone.length;
+  }
+
+  /** The meter drawn at (or within a thumb's width of) a pixel of the map, if any. */
+  meterAt(pixel: number[]): string | null {
+    const at = this.map.getCoordinateFromPixel(pixel);
+    const f = at ? this.source.getClosestFeatureToCoordinate(at) : null;
+    const where = f?.getGeometry()?.getCoordinates();
+    if (!f || !where) return null;
+    const px = this.map.getPixelFromCoordinate(where);
+    return px && Math.hypot(px[0] - pixel[0], px[1] - pixel[1]) <= TAP_PX ? String(f.getId()) : null;
+  }
+
+  /** Zooms to the remaining meters, or to the reader when none is left. */
+  fit(): void {
+    // the map's size, not the view's: before the first render the view assumes 100 × 100 px;
+    // a hidden map (list view) has none, so it fits when it is shown
+    const size = this.map.getSize();
+    if (!size || size[0] === 0 || size[1] === 0) {
+      this.#fitPending = true;
+      return;
+    }
+    this.#fitPending = false;
+    const extent = this.source.isEmpty() ? null : this.source.getExtent();
+    const view = this.map.getView();
+    if (extent && Number.isFinite(extent[0])) view.fit(extent, { padding: FIT_PADDING, maxZoom: 18, size });
+    else if (this.#ownFix) view.setCenter(fromLonLat([this.#ownFix.lon, this.#ownFix.lat]));
+  }
+
+  /** Centres a meter (from the list) and zooms in close enough to find it. */
+  show(meterKey: string): boolean {
+    const f = this.source.getFeatureById(meterKey) as Feature<Point> | null;
+    const at = f?.getGeometry()?.getCoordinates();
+    if (!at) return false;
+    if (this.#following) {
+      this.#following = false; // looking at a meter, not at the reader
+      this.on.followLost();
+    }
+    const view = this.map.getView();
+    view.animate({ center: at, zoom: Math.max(view.getZoom() ?? 17, 17), duration: 300 });
+    return true;
+  }
+
+  /** Rings the meter shown in the card (null: none); a read meter's ring goes with it. */
+  highlight(meterKey: string | null): void {
+    const f = meterKey === null ? null : (this.source.getFeatureById(meterKey) as Feature<Point> | null);
+    this.#picked.setPosition(f?.getGeometry()?.getCoordinates());
+  }
+
+  showOwn(fix: OwnPosition | null): void {
+    this.#ownFix = fix;
+    if (!fix) {
+      this.#own.setPosition(undefined);
+      return;
+    }
+    const at = fromLonLat([fix.lon, fix.lat]);
+    this.#own.setPosition(at);
+    this.#sizeAccuracy();
+    if (this.#following) this.map.getView().animate({ center: at, duration: 250 });
+  }
+
+  setFollow(on: boolean): void {
+    this.#following = on;
+    if (on && this.#ownFix) {
+      const view = this.map.getView();
+      view.animate({ center: fromLonLat([this.#ownFix.lon, this.#ownFix.lat]), zoom: Math.max(view.getZoom() ?? 17, 17), duration: 300 });
+    }
+  }
+
+  /** The map's centre as lon/lat (for a test or a bench). */
+  centre(): [number, number] | null {
+    const c = this.map.getView().getCenter();
+    return c ? (toLonLat(c) as [number, number]) : null;
+  }
+
+  /** Puts tiles under the meters, or takes them away (null: no tile request at all). */
+  async setTiles(setting: TileSetting | null): Promise<void> {
+    const key = setting ? `${setting.url}\n${setting.attribution}` : '';
+    if (key === this.#tileKey) return;
+    this.#tileKey = key;
+    if (this.#tiles) {
+      this.map.removeLayer(this.#tiles);
+      this.#tiles = null;
+      for (const c of this.map.getControls().getArray().filter((c) => c.get('tiles') === true)) this.map.removeControl(c);
+    }
+    this.on.tileErrors(0);
+    if (!setting) return;
+    const { tileLayer } = await import('./ol-tiles');
+    if (key !== this.#tileKey) return; // changed again while loading
+    const { layer, attribution } = tileLayer(setting, (n) => this.on.tileErrors(n));
+    this.#tiles = layer;
+    this.map.getLayers().insertAt(0, layer);
+    this.map.addControl(attribution);
+  }
+
+  destroy(): void {
+    this.map.setTarget(undefined);
+    this.layer.dispose(); // a WebGL layer must be disposed, or its context is never freed
+    this.#tiles?.dispose();
+  }
+
+  #sizeAccuracy(): void {
+    const fix = this.#ownFix;
+    const res = this.map.getView().getResolution();
+    const ring = this.#ownEl.firstElementChild as HTMLElement | null;
+    if (!fix || !res || !ring) return;
+    // map units are Web Mercator metres, stretched by 1/cos(lat) away from the equator
+    const px = (2 * fix.accuracyM) / (res * Math.cos((fix.lat * Math.PI) / 180));
+    const size = Math.min(Math.max(px, 0), 600);
+    ring.style.width = ring.style.height = `${size}px`;
+  }
+}
