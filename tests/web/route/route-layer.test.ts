@@ -4,11 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { toRouteRow } from '../../../web/src/lib/db/route';
 import { sampleDrive } from '../../../web/src/lib/hardware/sim/sample';
-import { hasPosition, markerOf, MARKERS, placeRows, routeStyle } from '../../../web/src/lib/map/route-layer';
+import { hasPosition, markerOf, markerSpec, MARKERS, placeRows } from '../../../web/src/lib/map/route-layer';
 import { featuresOf } from '../../../web/src/lib/map/ol-route';
 import { escapeHtml } from '../../../web/src/lib/map/ol-tiles';
 import type { RouteRow } from '../../../web/src/lib/state/route-view.svelte';
-import type { FlatStyle } from 'ol/style/flat';
 
 const drive = sampleDrive(3, { streets: 2, length: 200 });
 const rows: RouteRow[] = drive.meters.map((m, i) =>
@@ -25,21 +24,30 @@ describe('markers', () => {
   });
 
   it('draws Kamstrup and other makes with a different shape and colour, both with a white outline', () => {
-    const style = routeStyle as FlatStyle;
-    // one style (one shader program) choosing by the feature's kind: 1 = Kamstrup
-    expect(style['shape-points']).toEqual(['match', ['get', 'kind'], 1, 4, 3]);
-    expect(style['shape-fill-color']).toEqual(['match', ['get', 'kind'], 1, MARKERS.kamstrup.fill, MARKERS.other.fill]);
+    const street = 2.39; // m/px at zoom 16
+    const kam = markerSpec('kamstrup', street);
+    const other = markerSpec('other', street);
+    expect([kam.points, other.points]).toEqual([4, 3]);
+    expect(kam.fill).toBe(MARKERS.kamstrup.fill);
+    expect(other.fill).toBe(MARKERS.other.fill);
     expect(MARKERS.kamstrup.fill).not.toBe(MARKERS.other.fill);
     expect(MARKERS.kamstrup.shape).not.toBe(MARKERS.other.shape);
-    expect(style['shape-stroke-color']).toBe('#ffffff');
-    // full size and a 2 px outline at street level (zoom 16), smaller when zoomed out
-    expect(style['shape-stroke-width']).toEqual(['interpolate', ['linear'], ['zoom'], 11, 1, 16, 2]);
-    const [, , , kam, other] = style['shape-radius'] as unknown[][];
-    for (const r of [kam, other]) {
-      expect(r.slice(0, 3)).toEqual(['interpolate', ['linear'], ['zoom']]);
-      expect(r[6]).toBeGreaterThanOrEqual(9);
-      expect(r[4]).toBeLessThan(r[6] as number);
-    }
+    expect([kam.stroke, other.stroke]).toEqual(['#ffffff', '#ffffff']);
+    // full size and a 2 px outline at street level, big enough for a thumb
+    expect(kam.radius).toBe(9);
+    expect(other.radius).toBe(11);
+    expect(kam.strokeWidth).toBe(2);
+  });
+
+  it('makes markers smaller when zoomed out, in half-pixel steps', () => {
+    const town = markerSpec('kamstrup', 76.4); // zoom 11
+    expect(town.radius).toBe(3.5);
+    expect(town.strokeWidth).toBe(1);
+    const between = markerSpec('kamstrup', 13.5); // zoom ≈ 13.5
+    expect(between.radius).toBeGreaterThan(3.5);
+    expect(between.radius).toBeLessThan(9);
+    expect(between.radius * 2).toBe(Math.round(between.radius * 2));
+    expect(markerSpec('other', 0.3).radius).toBe(11); // closer than zoom 16: no bigger
   });
 });
 

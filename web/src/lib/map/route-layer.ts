@@ -3,7 +3,6 @@
 // phone in sunlight still tells them apart; a white outline keeps them visible on any tile. No
 // OpenLayers code here (only a type), so the page can use it without loading the map library.
 
-import type { FlatStyleLike } from 'ol/style/flat';
 import type { RouteRow } from '$lib/state/route-view.svelte';
 
 export type Marker = 'kamstrup' | 'other';
@@ -32,7 +31,7 @@ export const MARKERS: Record<Marker, MarkerLook> = {
 
 export const OUTLINE = '#ffffff';
 
-/** A meter drawn on the map; `kind` is 1 for Kamstrup, 0 otherwise (a number: cheap in WebGL). */
+/** A meter drawn on the map; `kind` is 1 for Kamstrup, 0 otherwise. */
 export interface MapPoint {
   key: string;
   lon: number;
@@ -70,25 +69,40 @@ export function placeRows(rows: readonly RouteRow[], isRead: (meterKey: string) 
 /** Marker radius in CSS px at street level; large enough to hit with a thumb (ol-route.ts TAP_PX). */
 export const MARKER_RADIUS = 9;
 
-/**
- * Smaller markers when zoomed out (a town of 10,000 meters is a cloud, and one make would hide
- * the other), full size from zoom 16 on, where a reader looks for single houses.
- */
-const byZoom = (far: number, near: number) => ['interpolate', ['linear'], ['zoom'], 11, far, 16, near];
+/** One marker as drawn: OL's RegularShape parameters (ol-route.ts builds and caches the styles). */
+export interface MarkerSpec {
+  points: 3 | 4;
+  /** Radians; a square stands on its side at π/4. */
+  angle: number;
+  /** CSS px, half-pixel steps (few distinct styles to cache). */
+  radius: number;
+  fill: string;
+  stroke: string;
+  strokeWidth: number;
+}
 
-/** Kamstrup's value, else the other makes' value, by the feature's `kind`. */
-const byKind = (kamstrup: unknown, other: unknown) => ['match', ['get', 'kind'], 1, kamstrup, other];
+/** Web Mercator metres per pixel at zoom 0 (256 px tiles). */
+const RESOLUTION_Z0 = 156_543.03392804097;
+const NEAR_ZOOM = 16;
+const FAR_ZOOM = 11;
 
 /**
- * The WebGL layer's flat style: a square for Kamstrup, a triangle for other makes. One style with
- * `match` expressions rather than one rule per make: each rule is a shader program that processes
- * every point, so two rules would double the per-frame vertex work of 10,000 points.
+ * A square for Kamstrup, a slightly larger triangle (same visual weight) for other makes. Smaller
+ * when zoomed out (a town of 10,000 meters is a cloud, and one make would hide the other), full
+ * size from zoom 16 on, where a reader looks for single houses.
  */
-export const routeStyle: FlatStyleLike = {
-  'shape-points': byKind(4, 3),
-  'shape-angle': byKind(Math.PI / 4, 0),
-  'shape-radius': byKind(byZoom(3.5, MARKER_RADIUS), byZoom(4.5, MARKER_RADIUS + 2)),
-  'shape-fill-color': byKind(MARKERS.kamstrup.fill, MARKERS.other.fill),
-  'shape-stroke-color': OUTLINE,
-  'shape-stroke-width': byZoom(1, 2)
-};
+export function markerSpec(marker: Marker, resolution: number): MarkerSpec {
+  const zoom = Math.log2(RESOLUTION_Z0 / resolution);
+  const t = Math.min(1, Math.max(0, (zoom - FAR_ZOOM) / (NEAR_ZOOM - FAR_ZOOM)));
+  const kam = marker === 'kamstrup';
+  const far = kam ? 3.5 : 4.5;
+  const near = kam ? MARKER_RADIUS : MARKER_RADIUS + 2;
+  return {
+    points: kam ? 4 : 3,
+    angle: kam ? Math.PI / 4 : 0,
+    radius: Math.round((far + t * (near - far)) * 2) / 2,
+    fill: MARKERS[marker].fill,
+    stroke: OUTLINE,
+    strokeWidth: t >= 0.5 ? 2 : 1
+  };
+}
