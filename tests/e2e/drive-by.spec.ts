@@ -1,0 +1,163 @@
+// Drive-by reading end to end (issue 5): the office puts meters, keys and groups on the server;
+// the field app registers, is authorised, receives its route, reads it through the simulated
+// iM871A behind a fake navigator.serial (and a fake navigator.bluetooth), survives an offline
+// reload mid-route, and Send/Receive delivers every telegram exactly once although the connection
+// drops during the sync. A meter whose key on the server is wrong is flagged and its frames kept.
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { authoriseDevice, makeDrive, seedDrive } from '../../bench/lib/seed.mjs';
+import { E2E_ADMIN } from './env';
+
+test.describe.configure({ mode: 'serial', timeout: 180_000 });
+
+async function signIn(page: Page) {
+  await page.goto('/signin');
+  await page.getByLabel('User name').fill(E2E_ADMIN.login);
+  await page.getByLabel('Password').fill(E2E_ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+}
+
+async function admin(request: APIRequestContext) {
+  const res = await request.post('/api/auth/login', { data: E2E_ADMIN });
+  expect(res.ok()).toBe(true);
+}
+
+/**
+ * The simulated receiver's config, set before the app starts. Each full page load gets its own
+ * seed (a reload restarts the drive: new transmissions, not a replay of the same bytes).
+ */
+async function simulate(page: Page, drive: ReturnType<typeof makeDrive>, seed: number) {
+  const config = { seed, startEpochMs: 0, speed: 20, meters: drive.meters, route: drive.route };
+  await page.addInitScript((c) => {
+    const run = Number(sessionStorage.getItem('sim.run') ?? '0') + 1;
+    sessionStorage.setItem('sim.run', String(run));
+    (globalThis as Record<string, unknown>).__READOUT_SIM__ = { ...c, seed: c.seed * 100 + run, startEpochMs: Date.now() };
+  }, config);
+}
+
+/** "12 of 24 read" → 12 */
+async function readCount(page: Page): Promise<number> {
+  const text = (await page.getByTestId('progress').textContent()) ?? '';
+  const m = /^([\d,]+) of ([\d,]+) read/.exec(text.trim());
+  if (!m) throw new Error(`progress reads "${text}"`);
+  return Number(m[1].replace(/,/g, ''));
+}
+
+async function registerAndReceive(page: Page, name: string, groups: string[] | null, request: APIRequestContext, groupIds: number[]) {
+  await page.getByRole('link', { name: 'Send/Receive' }).click();
+  await page.getByLabel('Device name').fill(name);
+  await page.getByRole('button', { name: 'Register this device' }).click();
+  await expect(page.getByTestId('device-status')).toHaveText('Waiting for authorisation');
+  if (groups) {
+    // an administrator sets the tablet up on the spot
+    for (const g of groups) await page.getByRole('checkbox', { name: new RegExp(`^${g}`) }).check();
+    await page.getByRole('button', { name: 'Authorise and set route' }).click();
+  } else {
+    await authoriseDevice(request, name, groupIds);
+    await page.getByRole('button', { name: 'Check again' }).click();
+  }
+  await expect(page.getByTestId('device-status')).toHaveText('Authorised');
+  await page.getByTestId('sync-button').click();
+  await expect(page.getByTestId('sync-last-run')).toContainText(/Received \d+ meters/, { timeout: 30_000 });
+}
+
+async function connect(page: Page, via: 'serial' | 'bluetooth') {
+  const panel = page.getByTestId('connect-panel');
+  await panel.locator(`input[type=radio][value=${via}]`).check();
+  await panel.getByTestId('connect').click();
+  await expect(panel.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', { timeout: 20_000 });
+}
+
+test('@drive-by a whole route over USB serial: offline reload mid-route, wrong key flagged, Send/Receive exactly once over a dropped connection', async ({ page, request, context }) => {
+  await admin(request);
+  const drive = makeDrive({ count: 24, seed: 21, perStreet: 12, omsEvery: 6, omsIntervalS: 20 });
+  const wrong = drive.meters[3];
+  const { ids, groupIds } = await seedDrive(request, drive, {
+    groups: [
+      { name: 'E2E north 21', from: 0, to: 12 },
+      { name: 'E2E south 21', from: 12, to: 24 }
+    ],
+    wrongKeys: [wrong.id]
+  });
+  await simulate(page, drive, 21);
+  await signIn(page);
+  await page.getByRole('link', { name: 'Field' }).first().click();
+  await registerAndReceive(page, 'E2E van serial', ['E2E north 21', 'E2E south 21'], request, groupIds);
+
+  await page.getByRole('link', { name: 'Route' }).click();
+  await expect(page.getByTestId('progress')).toHaveText('0 of 24 read');
+  await connect(page, 'serial');
+
+  // part of the way: meters vanish as they are read
+  await expect.poll(() => readCount(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(6);
+
+  // offline, reload mid-route: the app opens from the service worker and the progress is kept
+  await page.evaluate(async () => void (await navigator.serviceWorker.ready));
+  const before = await readCount(page);
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByText('Offline', { exact: true })).toBeVisible();
+  await expect.poll(() => readCount(page)).toBeGreaterThanOrEqual(before);
+
+  // reconnect and read on: every meter but the one whose key is wrong
+  await connect(page, 'serial');
+  await expect(page.getByTestId('progress')).toHaveText('23 of 24 read', { timeout: 90_000 });
+  const list = page.getByRole('button', { name: 'List' });
+  if (await list.isVisible()) await list.click();
+  await expect(page.getByText(wrong.id).first()).toBeVisible();
+  await page.getByTestId('disconnect').click();
+
+  // the wrong-key meter is flagged; its telegrams are kept
+  await page.getByRole('link', { name: 'Send/Receive' }).click();
+  await expect(page.getByTestId('kept-without-key')).not.toHaveText('0');
+  await context.setOffline(false);
+
+  // the first upload reaches the server but its answer is lost
+  const before2 = (await (await request.get('/api/frames?limit=1')).json()).total as number;
+  let cut = true;
+  await page.route('**/api/sync/frames', async (route) => {
+    if (!cut) return route.continue();
+    cut = false;
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+  await expect(page.getByTestId('sync-button')).toBeEnabled({ timeout: 10_000 });
+  const waiting = Number(((await page.getByTestId('sync-button').getAttribute('data-to-send')) ?? 'NaN'));
+  await page.getByTestId('sync-button').click();
+  await expect(page.getByTestId('sync-error')).toBeVisible({ timeout: 30_000 });
+  const afterCut = (await (await request.get('/api/frames?limit=1')).json()).total as number;
+  expect(afterCut - before2).toBe(waiting);
+
+  // the next Send/Receive finds everything on the server and stores nothing twice
+  await page.getByTestId('sync-button').click();
+  await expect(page.getByTestId('sync-last-run')).toContainText(`0 new, ${waiting.toLocaleString('en')} already on the server`, { timeout: 30_000 });
+  await expect(page.getByTestId('sync-waiting')).toHaveText('Nothing waiting to be sent.');
+  const afterRetry = (await (await request.get('/api/frames?limit=1')).json()).total as number;
+  expect(afterRetry).toBe(afterCut);
+
+  // the server kept the wrong-key meter's frames to decode later
+  const wrongFrames = await (await request.get(`/api/frames?meterId=${ids.get(wrong.id)}&limit=500`)).json();
+  expect(wrongFrames.total).toBeGreaterThan(0);
+  expect(wrongFrames.frames.every((f: { status: string }) => f.status !== 'decoded')).toBe(true);
+});
+
+test('@drive-by a route over Bluetooth: the link drops, the app reconnects and reads on', async ({ page, request }) => {
+  await admin(request);
+  const drive = makeDrive({ count: 12, seed: 22, perStreet: 12, omsEvery: 6, omsIntervalS: 20 });
+  const { groupIds } = await seedDrive(request, drive, { groups: [{ name: 'E2E ble 22', from: 0, to: 12 }] });
+  await simulate(page, drive, 22);
+  await signIn(page);
+  await page.getByRole('link', { name: 'Field' }).first().click();
+  await registerAndReceive(page, 'E2E van bluetooth', null, request, groupIds);
+
+  await page.getByRole('link', { name: 'Route' }).click();
+  await expect(page.getByTestId('progress')).toHaveText('0 of 12 read');
+  await connect(page, 'bluetooth');
+  await expect.poll(() => readCount(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+
+  await page.evaluate(() => (globalThis as unknown as { __READOUT_SIM_CONTROL__: { dropLink(o: object): string[] } }).__READOUT_SIM_CONTROL__.dropLink({ refuse: 1 }));
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', /lost|reconnecting/);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', { timeout: 30_000 });
+  await expect(page.getByTestId('progress')).toHaveText('12 of 12 read', { timeout: 90_000 });
+  await expect(page.getByText('Every meter on the route is read.')).toBeVisible();
+});
