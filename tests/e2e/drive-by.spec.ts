@@ -9,6 +9,9 @@ import { E2E_ADMIN } from './env';
 
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
+/** Group and device names are unique per attempt: a retry runs against the same server. */
+const run = Date.now().toString(36);
+
 async function signIn(page: Page) {
   await page.goto('/signin');
   await page.getByLabel('User name').fill(E2E_ADMIN.login);
@@ -27,11 +30,13 @@ async function admin(request: APIRequestContext) {
  * seed (a reload restarts the drive: new transmissions, not a replay of the same bytes).
  */
 async function simulate(page: Page, drive: ReturnType<typeof makeDrive>, seed: number) {
-  const config = { seed, startEpochMs: 0, speed: 20, meters: drive.meters, route: drive.route };
+  // a retry against the same server must not send byte-identical telegrams (the server would merge
+  // them with the first attempt's as receptions of the same frame): the attempt is in the seed
+  const config = { seed: seed * 1_000_000 + (Date.now() % 1_000_000), startEpochMs: 0, speed: 20, meters: drive.meters, route: drive.route };
   await page.addInitScript((c) => {
     const run = Number(sessionStorage.getItem('sim.run') ?? '0') + 1;
     sessionStorage.setItem('sim.run', String(run));
-    (globalThis as Record<string, unknown>).__READOUT_SIM__ = { ...c, seed: c.seed * 100 + run, startEpochMs: Date.now() };
+    (globalThis as Record<string, unknown>).__READOUT_SIM__ = { ...c, seed: c.seed + run * 7919, startEpochMs: Date.now() };
   }, config);
 }
 
@@ -44,7 +49,7 @@ async function readCount(page: Page): Promise<number> {
 }
 
 async function registerAndReceive(page: Page, name: string, groups: string[] | null, request: APIRequestContext, groupIds: number[]) {
-  await page.getByRole('link', { name: 'Send/Receive' }).click();
+  await page.getByRole('link', { name: 'Send/Receive', exact: true }).click();
   await page.getByLabel('Device name').fill(name);
   await page.getByRole('button', { name: 'Register this device' }).click();
   await expect(page.getByTestId('device-status')).toHaveText('Waiting for authorisation');
@@ -74,17 +79,18 @@ test('@drive-by a whole route over USB serial: offline reload mid-route, wrong k
   const wrong = drive.meters[3];
   const { ids, groupIds } = await seedDrive(request, drive, {
     groups: [
-      { name: 'E2E north 21', from: 0, to: 12 },
-      { name: 'E2E south 21', from: 12, to: 24 }
+      { name: `E2E north ${run}`, from: 0, to: 12 },
+      { name: `E2E south ${run}`, from: 12, to: 24 }
     ],
     wrongKeys: [wrong.id]
   });
   await simulate(page, drive, 21);
   await signIn(page);
-  await page.getByRole('link', { name: 'Field' }).first().click();
-  await registerAndReceive(page, 'E2E van serial', ['E2E north 21', 'E2E south 21'], request, groupIds);
+  await page.getByRole('link', { name: 'Field', exact: true }).click();
+  await expect(page).toHaveURL(/\/field$/);
+  await registerAndReceive(page, `E2E van serial ${run}`, [`E2E north ${run}`, `E2E south ${run}`], request, groupIds);
 
-  await page.getByRole('link', { name: 'Route' }).click();
+  await page.getByRole('link', { name: 'Route', exact: true }).click();
   await expect(page.getByTestId('progress')).toHaveText('0 of 24 read');
   await connect(page, 'serial');
 
@@ -108,7 +114,7 @@ test('@drive-by a whole route over USB serial: offline reload mid-route, wrong k
   await page.getByTestId('disconnect').click();
 
   // the wrong-key meter is flagged; its telegrams are kept
-  await page.getByRole('link', { name: 'Send/Receive' }).click();
+  await page.getByRole('link', { name: 'Send/Receive', exact: true }).click();
   await expect(page.getByTestId('kept-without-key')).not.toHaveText('0');
   await context.setOffline(false);
 
@@ -144,13 +150,14 @@ test('@drive-by a whole route over USB serial: offline reload mid-route, wrong k
 test('@drive-by a route over Bluetooth: the link drops, the app reconnects and reads on', async ({ page, request }) => {
   await admin(request);
   const drive = makeDrive({ count: 12, seed: 22, perStreet: 12, omsEvery: 6, omsIntervalS: 20 });
-  const { groupIds } = await seedDrive(request, drive, { groups: [{ name: 'E2E ble 22', from: 0, to: 12 }] });
+  const { groupIds } = await seedDrive(request, drive, { groups: [{ name: `E2E ble ${run}`, from: 0, to: 12 }] });
   await simulate(page, drive, 22);
   await signIn(page);
-  await page.getByRole('link', { name: 'Field' }).first().click();
-  await registerAndReceive(page, 'E2E van bluetooth', null, request, groupIds);
+  await page.getByRole('link', { name: 'Field', exact: true }).click();
+  await expect(page).toHaveURL(/\/field$/);
+  await registerAndReceive(page, `E2E van bluetooth ${run}`, null, request, groupIds);
 
-  await page.getByRole('link', { name: 'Route' }).click();
+  await page.getByRole('link', { name: 'Route', exact: true }).click();
   await expect(page.getByTestId('progress')).toHaveText('0 of 12 read');
   await connect(page, 'bluetooth');
   await expect.poll(() => readCount(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);

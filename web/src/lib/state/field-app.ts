@@ -6,6 +6,7 @@
 
 import { db } from '$lib/db';
 import { installSimulationIfRequested } from '$lib/hardware/sim/install';
+import { persistIfRoute } from '$lib/db/persist';
 import { loadDecoder } from '$lib/sync/decoder-state';
 import { reading } from './reading.svelte';
 
@@ -39,16 +40,4 @@ async function start(): Promise<FieldAppStart> {
   const redecoding = await reading.redecodePending();
   const persisted = await persistIfRoute();
   return { simulated, keys, broken, redecoding, persisted };
-}
-
-/**
- * Asks for persistent storage once the device holds a route (its unsent telegrams and keys must
- * not be evicted when space runs low). Call again after a Receive brought the first route.
- */
-export async function persistIfRoute(): Promise<boolean | null> {
-  if ((await db.route.count()) === 0) return null;
-  const storage = globalThis.navigator?.storage;
-  if (!storage?.persist) return null;
-  if (await storage.persisted?.()) return true;
-  return storage.persist();
 }

@@ -5,6 +5,7 @@
 
 import { db as appDb, type ReadoutDb } from '$lib/db';
 import { outboxCounts } from '$lib/db/outbox';
+import { persistIfRoute } from '$lib/db/persist';
 import { reading } from '$lib/state/reading.svelte';
 import { ApiError } from '$lib/api/client';
 import { isAbort, type SyncContext } from './context';
@@ -239,7 +240,11 @@ export const sync = new SyncState({
   fetch: (input, init) => fetch(input, init),
   clock: Date.now,
   decoder: workerHooks,
-  pipeline: reading,
+  pipeline: {
+    // the first route on this device: ask the browser to keep the storage from now on
+    reloadRoute: () => reading.reloadRoute().then(() => void persistIfRoute()),
+    redecodePending: () => reading.redecodePending()
+  },
   exchanges: sendExchanges,
   online: () => (typeof navigator === 'undefined' ? true : navigator.onLine)
 });

@@ -34,7 +34,7 @@ export function phaseText(phase: SyncPhase, done: number, total: number): string
   }
 }
 
-/** A failure as a person reads it; `device` names this device for "authorise … in the Manager". */
+/** A failure as a person reads it; `device` names this device. */
 export function errorText(e: unknown, device: string): string {
   if (isAbort(e)) return 'Cancelled. What the server had confirmed stays confirmed; the rest goes with the next Send/Receive.';
   if (e instanceof ApiError) {
@@ -44,7 +44,7 @@ export function errorText(e: unknown, device: string): string {
       case 'unauthorised':
         return `The server no longer accepts "${device}": an administrator revoked it, or it was removed. Register this device anew.`;
       case 'forbidden':
-        return `"${device}" is not authorised yet: ask an administrator to authorise it in the Manager (Field devices).`;
+        return `"${device}" is not authorised yet: ask an administrator to authorise it (on the Send/Receive screen, signed in as an administrator).`;
       default:
         return `The server refused: ${e.message}`;
     }
