@@ -108,9 +108,10 @@ test('@drive-by a whole route over USB serial: offline reload mid-route, wrong k
   // reconnect and read on: every meter but the one whose key is wrong
   await connect(page, 'serial');
   await expect(page.getByTestId('progress')).toHaveText('23 of 24 read', { timeout: 90_000 });
-  const list = page.getByRole('button', { name: 'List' });
-  if (await list.isVisible()) await list.click();
-  await expect(page.getByText(wrong.id).first()).toBeVisible();
+  // the wrong-key meter stays to read, flagged in the list
+  await page.getByRole('button', { name: 'List', exact: true }).click();
+  const row = page.getByTestId('todo-list').getByText(wrong.id).locator('xpath=ancestor::div[contains(@class,"meter")][1]');
+  await expect(row.getByTestId('key-problem')).toHaveText('Key does not fit: heard, telegrams kept');
   await page.getByTestId('disconnect').click();
 
   // the wrong-key meter is flagged; its telegrams are kept

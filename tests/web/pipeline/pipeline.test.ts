@@ -176,6 +176,7 @@ describe('receive pipeline', () => {
     expect(pending.every((f) => f.reason === 'no-key' && f.meterKey === keyless && f.onRoute)).toBe(true);
     expect(pipeline.withoutKey).toBe(fromKeyless);
     expect(pipeline.metersWithoutKey).toBe(1);
+    expect([...pipeline.keyProblems]).toEqual([[keyless, 'no-key']]);
     expect(pipeline.notOnRoute).toBe(strangers.length);
     expect(pipeline.metersNotOnRoute).toBe(new Set(strangers.map((e) => keyOf(e.meter))).size);
     expect(store.frames.filter((f) => f.onRoute === false)).toHaveLength(strangers.length);
@@ -194,10 +195,12 @@ describe('receive pipeline', () => {
     expect(waiting).toBeGreaterThan(0);
     const readBefore = pipeline.progress.read;
 
+    expect(pipeline.keyProblems.size).toBe(1);
     decoder.addKeys(meters.slice(0, 1));
     expect(await pipeline.redecodePending()).toBe(waiting);
     await pipeline.flush();
     expect(store.frames.every((f) => f.status === 'decoded')).toBe(true);
+    expect(pipeline.keyProblems.size).toBe(0); // the flag goes once the meter's telegrams decode
     expect(store.readings).toHaveLength(events.length);
     expect(pipeline.progress.read).toBe(readBefore + 1);
   });

@@ -93,6 +93,12 @@ export class ReadingPipeline {
   /** Frames without a usable key (no-key, wrong-key, bad MAC), and the meters they came from. */
   withoutKey = $state(0);
   metersWithoutKey = $state(0);
+  /**
+   * Meters whose telegrams this device could not open, with why: 'no-key' (none on the device) or
+   * 'wrong-key' (the key it holds does not fit, or the MAC fails). Cleared for a meter once one of
+   * its telegrams decodes (a new key arrived).
+   */
+  keyProblems = $state.raw<ReadonlyMap<string, 'no-key' | 'wrong-key'>>(new Map());
   /** Frames from meters not on the route, and how many such meters. */
   notOnRoute = $state(0);
   metersNotOnRoute = $state(0);
@@ -278,6 +284,7 @@ export class ReadingPipeline {
   }
 
   #count(outcomes: readonly Outcome[], results: readonly BatchResult[]): void {
+    let problems: Map<string, 'no-key' | 'wrong-key'> | undefined;
     outcomes.forEach(({ change }, i) => {
       if (change.status === 'decoded') this.decoded++;
       else if (change.status === 'pending') this.pending++;
@@ -287,6 +294,11 @@ export class ReadingPipeline {
       if (reason !== null && KEYLESS.has(reason)) {
         this.withoutKey++;
         this.#keyless.add(change.meterKey);
+        problems ??= new Map(this.keyProblems);
+        problems.set(change.meterKey, reason === 'no-key' ? 'no-key' : 'wrong-key');
+      } else if (change.status === 'decoded' && this.keyProblems.has(change.meterKey)) {
+        problems ??= new Map(this.keyProblems);
+        problems.delete(change.meterKey);
       }
       if (!change.onRoute) {
         this.notOnRoute++;
@@ -295,6 +307,7 @@ export class ReadingPipeline {
     });
     this.metersWithoutKey = this.#keyless.size;
     this.metersNotOnRoute = this.#foreign.size;
+    if (problems) this.keyProblems = problems;
   }
 
   #applyMarks(fresh: readonly { meterKey: string; at: number; frameId: number }[]): void {
