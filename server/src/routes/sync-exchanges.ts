@@ -50,24 +50,20 @@ const ExchangeItem = z
   })
   .strict();
 
-/** The documented body; the route checks the list first and each exchange on its own. */
-const SendExchanges = z
-  .object({
-    exchanges: z
-      .array(ExchangeItem, { error: 'expected a list of exchanges' })
-      .min(1, 'send at least one exchange')
-      .max(MAX_EXCHANGES, `expected at most ${MAX_EXCHANGES} exchanges per request`)
-  })
-  .strict();
+/** A request's list: one bound, whether its items are checked now or one by one later. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .object({
+      exchanges: z
+        .array(item, { error: 'expected a list of exchanges' })
+        .min(1, 'send at least one exchange')
+        .max(MAX_EXCHANGES, `expected at most ${MAX_EXCHANGES} exchanges per request`)
+    })
+    .strict();
 
-const Envelope = z
-  .object({
-    exchanges: z
-      .array(z.unknown(), { error: 'expected a list of exchanges' })
-      .min(1, 'send at least one exchange')
-      .max(MAX_EXCHANGES, `expected at most ${MAX_EXCHANGES} exchanges per request`)
-  })
-  .strict();
+/** The documented body; the route checks the list first (Envelope) and each exchange on its own. */
+const SendExchanges = listOf(ExchangeItem);
+const Envelope = listOf(z.unknown());
 
 const tooLarge = bodyLimit({
   maxSize: 1024 * 1024,
