@@ -148,10 +148,10 @@ test('@drive-by a whole route over USB serial: offline reload mid-route, wrong k
   expect(wrongFrames.frames.every((f: { status: string }) => f.status !== 'decoded')).toBe(true);
 });
 
-test('@drive-by a route over Bluetooth: the link drops, the app reconnects and reads on', async ({ page, request }) => {
+test('@drive-by a route over Bluetooth: the link drops, the app reconnects and reads on; a meter exchange goes to the office', async ({ page, request }) => {
   await admin(request);
   const drive = makeDrive({ count: 12, seed: 22, perStreet: 12, omsEvery: 6, omsIntervalS: 20 });
-  const { groupIds } = await seedDrive(request, drive, { groups: [{ name: `E2E ble ${run}`, from: 0, to: 12 }] });
+  const { ids, groupIds } = await seedDrive(request, drive, { groups: [{ name: `E2E ble ${run}`, from: 0, to: 12 }] });
   await simulate(page, drive, 22);
   await signIn(page);
   await page.getByRole('link', { name: 'Field', exact: true }).click();
@@ -168,4 +168,31 @@ test('@drive-by a route over Bluetooth: the link drops, the app reconnects and r
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'open', { timeout: 30_000 });
   await expect(page.getByTestId('progress')).toHaveText('12 of 12 read', { timeout: 90_000 });
   await expect(page.getByText('Every meter on the route is read.')).toBeVisible();
+  await page.getByTestId('disconnect').click();
+
+  // M12: the first meter is exchanged in the field with its radio reading as the final value
+  const old = drive.meters[0];
+  const newSerial = String(90_000_000 + (Date.now() % 10_000_000));
+  await page.getByRole('link', { name: 'Exchange', exact: true }).click();
+  await page.getByRole('searchbox', { name: /Search the route/ }).fill(old.id);
+  await page.getByRole('button', { name: new RegExp(`^${old.manufacturer} ${old.id}`) }).first().click();
+  await expect(page.getByRole('radio', { name: /Radio reading/ })).toBeChecked();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Serial number').fill(newSerial);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Confirm exchange' }).click();
+  const exchange = page.getByRole('listitem').filter({ hasText: `${old.manufacturer} ${old.id} → ${old.manufacturer} ${newSerial}` });
+  await expect(exchange).toContainText('Queued');
+  await page.getByTestId('sync-button').click();
+  await expect(exchange).toContainText('Done', { timeout: 30_000 });
+  await expect(exchange).toContainText("The office must add the new meter's key");
+
+  // the office sees the new meter installed where the old one was, from the exchange's instant
+  const found = await (await request.get(`/api/meters?q=${newSerial}`)).json();
+  expect(found.items).toHaveLength(1);
+  const { meter } = await (await request.get(`/api/meters/${found.items[0].id}`)).json();
+  const { meter: oldMeter } = await (await request.get(`/api/meters/${ids.get(old.id)}`)).json();
+  expect(meter.installations).toHaveLength(1);
+  expect(meter.installations[0].meteringPointId).toBe(oldMeter.installations[0].meteringPointId);
+  expect(oldMeter.installations[0].to).toBe(meter.installations[0].from);
 });

@@ -154,7 +154,10 @@ export class ExchangeFlow {
     const start = parseValue(this.startText);
     if ('error' in start) problems.push({ field: 'start.value', message: start.error });
     const startUnit = this.startUnit || finalUnit;
-    const at = this.atText ? new Date(this.atText).getTime() : now;
+    let at = this.atText ? new Date(this.atText).getTime() : now;
+    // the time field shows whole minutes: an exchange typed in the minute of the radio reading
+    // happened after that reading (1 ms after it, so the reading stays the old meter's last)
+    if (this.finalSource === 'radio' && this.radio && at <= this.radio.at && at + 60_000 > this.radio.at) at = this.radio.at + 1;
     const draft: ExchangeDraft = {
       meterKey: m.meterKey,
       meterId: m.id,
