@@ -99,7 +99,7 @@ describe('receive', () => {
 
     const run = await s.run();
     expect(run).toMatchObject({ outcome: 'failed', received: null });
-    expect(s.error).toBe('"Van 3 tablet" is not authorised yet: ask an administrator to authorise it (on the Send/Receive screen, signed in as an administrator).');
+    expect(s.error).toBe('"Van 3 tablet" is not authorised yet: ask an administrator to authorise it in the Manager (Configuration → Field devices).');
     expect(await h.db.route.toArray()).toEqual(before.route);
     expect(await h.db.keys.toArray()).toEqual(before.keys);
     expect(await h.db.meta.get(FORMATS_META)).toEqual(before.formats);

@@ -44,7 +44,7 @@ export function errorText(e: unknown, device: string): string {
       case 'unauthorised':
         return `The server no longer accepts "${device}": an administrator revoked it, or it was removed. Register this device anew.`;
       case 'forbidden':
-        return `"${device}" is not authorised yet: ask an administrator to authorise it (on the Send/Receive screen, signed in as an administrator).`;
+        return `"${device}" is not authorised yet: ask an administrator to authorise it in the Manager (Configuration → Field devices).`;
       default:
         return `The server refused: ${e.message}`;
     }
