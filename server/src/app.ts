@@ -15,6 +15,7 @@ import { tokens } from './routes/tokens.js';
 import { users } from './routes/users.js';
 import { docs } from './routes/docs.js';
 import { erasure } from './routes/erasure.js';
+import { exportRoutes } from './routes/exports.js';
 import { frames } from './routes/frames.js';
 import { gateways, ingest } from './routes/ingest.js';
 import { readings } from './routes/readings.js';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/frames', frames)
     .route('/settings', settings)
     .route('/jobs', jobs)
+    .route('/exports', exportRoutes)
     .route('/', readings)
     .route('/', erasure)
     .route('/', docs);

@@ -3,6 +3,7 @@ import type { Env } from '../env.js';
 import { openVault } from '../vault.js';
 import { AuditStore } from './audit.js';
 import { CustomerStore } from './customers.js';
+import { ExportFormatStore } from './export-formats.js';
 import { GroupStore } from './groups.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
@@ -43,6 +44,8 @@ export interface Stores {
   sync: SyncStore;
   /** Meter exchanges done in the field (M12), by client id. */
   syncExchanges: SyncExchangeStore;
+  /** Saved billing export formats (M13). */
+  exportFormats: ExportFormatStore;
 }
 
 export interface StoreOptions {
@@ -82,6 +85,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     jobs: new JobStore(db),
     ingest,
     sync: new SyncStore(db, devices, keys, settings, ingest),
-    syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db))
+    syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
+    exportFormats: new ExportFormatStore(db)
   };
 }
