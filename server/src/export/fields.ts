@@ -3,6 +3,8 @@
 // export row. Registers come in the canonical integer units of the reading table (J, mL, mL/h,
 // W, 0.01 °C: server/src/ingest/columns.ts) and leave here in the unit the column asks for.
 
+import type { ReadingColumns } from '../ingest/columns.js';
+
 /** One meter's line in an export: who and where it is at the cut-off, and its billing reading. */
 export interface ExportRow {
   meter: { id: number; manufacturer: string; serial: string; medium: string | null; model: string | null };
@@ -10,16 +12,7 @@ export interface ExportRow {
   point: { number: string | null; address: string; postalCode: string | null; city: string | null } | null;
   customer: { number: string | null; name: string } | null;
   /** The billing reading, raw integer columns; null when the meter has no reading at or before the cut-off. */
-  reading: {
-    at: number;
-    energy: number | null; //  J
-    volume: number | null; //  mL
-    flow: number | null; //    mL/h
-    power: number | null; //   W
-    tFlow: number | null; //   0.01 °C
-    tReturn: number | null; // 0.01 °C
-    info: number | null;
-  } | null;
+  reading: ({ at: number } & Omit<ReadingColumns, 'extra'>) | null;
   /** The volume was interpolated between the readings around the cut-off (water meters, on request). */
   estimated: boolean;
   cutoff: number;
