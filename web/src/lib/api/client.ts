@@ -63,3 +63,16 @@ export async function request<T>(
   }
   return data as T;
 }
+
+/**
+ * One sentence for a failed call, naming what the person can do about it; `forbidden` says what
+ * their role may not do ("Your role may not manage field devices: ask an administrator.").
+ */
+export function failureText(e: unknown, forbidden: string): string {
+  if (e instanceof ApiError) {
+    if (e.reason === 'forbidden') return forbidden;
+    if (e.reason === 'unauthorised') return 'Your session has ended: sign in again.';
+    return e.message;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,4 +1,4 @@
-import { ApiError, request } from '$lib/api/client';
+import { ApiError, failureText, request } from '$lib/api/client';
 
 // The Manager's calls for the audit log (server/src/routes/audit.ts, permission audit.read) and
 // the filters as they travel in the page's query string, so a view can be bookmarked or shared.
@@ -132,11 +132,5 @@ export async function listPeople(): Promise<Person[] | null> {
 }
 
 /** One sentence for a failed call, naming what the person can do about it. */
-export function explain(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (e.reason === 'forbidden') return 'Your role may not read the audit log: ask an administrator for the audit.read permission.';
-    if (e.reason === 'unauthorised') return 'Your session has ended: sign in again.';
-    return e.message;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
+export const explain = (e: unknown): string =>
+  failureText(e, 'Your role may not read the audit log: ask an administrator for the audit.read permission.');

@@ -1,4 +1,4 @@
-import { ApiError, request } from '$lib/api/client';
+import { ApiError, failureText, request } from '$lib/api/client';
 import type { PickableGroup } from '$lib/ui/GroupPicker.svelte';
 
 // The Manager's calls about field devices (server/src/routes/devices.ts and the route of a
@@ -60,14 +60,8 @@ export async function authorise(id: number, groupIds: number[]): Promise<Route> 
 export const revoke = (id: number) => request<{ device: Device }>('POST', `/devices/${id}/revoke`);
 
 /** One sentence for a failed call, naming what the person can do about it. */
-export function explain(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (e.reason === 'forbidden') return 'Your role may not manage field devices: ask an administrator.';
-    if (e.reason === 'unauthorised') return 'Your session has ended: sign in again.';
-    return e.message;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
+export const explain = (e: unknown): string =>
+  failureText(e, 'Your role may not manage field devices: ask an administrator.');
 
 /** "14 Mar 2026, 10:32" in the browser's zone. */
 export function when(ms: number): string {
