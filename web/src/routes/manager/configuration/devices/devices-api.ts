@@ -1,4 +1,4 @@
-import { ApiError, failureText, request } from '$lib/api/client';
+import { failureText, request } from '$lib/api/client';
 import type { PickableGroup } from '$lib/ui/GroupPicker.svelte';
 
 // The Manager's calls about field devices (server/src/routes/devices.ts and the route of a
