@@ -4,7 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { E2E_ADMIN } from './env';
+import { signIn } from './session';
 
 interface Expect {
   id?: string;
@@ -53,11 +53,7 @@ async function expectValues(page: Page, e: Expect) {
 
 test.describe('@decoder decoding in a worker', () => {
   test.beforeEach(async ({ page }) => {
-    await page.goto('/signin');
-    await page.getByLabel('User name').fill(E2E_ADMIN.login);
-    await page.getByLabel('Password').fill(E2E_ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+    await signIn(page);
     await page.goto('/field/inspect');
   });
 

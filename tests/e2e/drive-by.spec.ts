@@ -6,19 +6,12 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { authoriseDevice, makeDrive, seedDrive } from '../../bench/lib/seed.mjs';
 import { E2E_ADMIN } from './env';
+import { signIn } from './session';
 
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
 /** Group and device names are unique per attempt: a retry runs against the same server. */
 const run = Date.now().toString(36);
-
-async function signIn(page: Page) {
-  await page.goto('/signin');
-  await page.getByLabel('User name').fill(E2E_ADMIN.login);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
-}
 
 async function admin(request: APIRequestContext) {
   const res = await request.post('/api/auth/login', { data: E2E_ADMIN });

@@ -3,6 +3,7 @@
 // pages with the server's cursor; a role without audit.read is told so.
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from './env';
+import { signIn } from './session';
 
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
@@ -11,14 +12,6 @@ const run = Date.now().toString(36);
 const group = `Audit ${run}`;
 const renamed = `Audit ${run} renamed`;
 const reader = { login: `reader-${run}`, password: 'reader-password-1' };
-
-async function signIn(page: Page, who: { login: string; password: string } = E2E_ADMIN) {
-  await page.goto('/signin');
-  await page.getByLabel('User name').fill(who.login);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
-}
 
 const rows = (page: Page) => page.getByTestId('audit-row');
 

@@ -5,19 +5,12 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { makeDrive, seedDrive } from '../../bench/lib/seed.mjs';
 import { E2E_ADMIN } from './env';
+import { signIn } from './session';
 
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
 /** Names are unique per attempt: a retry runs against the same server. */
 const run = Date.now().toString(36);
-
-async function signIn(page: Page, who: { login: string; password: string } = E2E_ADMIN) {
-  await page.goto('/signin');
-  await page.getByLabel('User name').fill(who.login);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
-}
 
 /** Registers a device as the person signed in on the page (page.request shares its cookies). */
 async function register(page: Page, name: string): Promise<number> {
