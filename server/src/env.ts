@@ -24,6 +24,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Master key of the meter-key vault (64 hex digits); without it <DATA_DIR>/master.key is used. */
   KEY_MASTER: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits (32 bytes)').optional(),
+  /** Outgoing mail (consumer reports, scheduled exports, notifications): smtp://user:pass@host:587 or smtps://…:465. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?\S*)?$/i, 'expected smtp://[user:password@]host[:port] or smtps://…')
+    .optional(),
+  /** The sender of mail the server sends. */
+  MAIL_FROM: z.string().min(3).max(200).default('Readout <readout@localhost>'),
   /** Fill a new data folder with the demo utility's meters and 13 months of readings (first start only). */
   DEMO: z
     .enum(['0', '1', 'true', 'false'], { error: 'expected 1 (demo data on first start) or 0 (none)' })
@@ -47,7 +54,7 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
   if (result.success) return { ok: true, env: result.data };
   const errors = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '?');
-    const got = name === 'ADMIN_PASSWORD' || name === 'KEY_MASTER' ? '(hidden)' : JSON.stringify(cleaned[name]);
+    const got = name === 'ADMIN_PASSWORD' || name === 'KEY_MASTER' || name === 'SMTP_URL' ? '(hidden)' : JSON.stringify(cleaned[name]);
     return `${name}: ${issue.message}, got ${got}`;
   });
   return { ok: false, errors };

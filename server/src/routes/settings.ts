@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { actorOf } from '../auth/principal.js';
 import type { AppEnv } from '../context.js';
 import { runThinning, THINNING } from '../jobs/thinning.js';
+import { MailError, mailerFor } from '../mail.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
 import { parseJson, rejectField } from '../validate.js';
@@ -20,6 +21,8 @@ const Thinning = z
       .optional()
   })
   .strict();
+
+const TestMail = z.object({ to: z.email({ error: 'expected an e-mail address' }) }).strict();
 
 const RunsQuery = z.object({ kind: z.string().max(50).optional(), ...paging }).strict();
 
@@ -42,6 +45,25 @@ export const settings = new Hono<AppEnv>()
     }
     const saved = stores.settings.setThinning(actorOf(p, c.req.header('user-agent') ?? null), next, now());
     return c.json({ thinning: saved });
+  })
+  .get('/mail', requirePermission('settings.manage'), (c) => {
+    const mailer = mailerFor(c.var.deps.env);
+    return c.json({ configured: mailer.configured, server: mailer.server, from: mailer.from });
+  })
+  .post('/mail/test', requirePermission('settings.manage'), async (c) => {
+    const { to } = await parseJson(c, TestMail);
+    const mailer = mailerFor(c.var.deps.env);
+    try {
+      const sent = await mailer.send({
+        to: [to],
+        subject: 'Readout: test message',
+        text: `This message was sent by Readout (${c.var.principal!.tenantName}) to check that mail reaches you.\n`
+      });
+      return c.json({ ok: true, messageId: sent.messageId, accepted: sent.accepted });
+    } catch (err) {
+      if (err instanceof MailError) return c.json({ error: err.message, reason: err.reason }, err.reason === 'not-configured' ? 409 : 502);
+      throw err;
+    }
   });
 
 export const jobs = new Hono<AppEnv>()
@@ -82,6 +104,23 @@ describeRoute(
     permission: 'settings.manage',
     body: Thinning,
     response: '{thinning}'
+  },
+  {
+    method: 'get',
+    path: '/api/settings/mail',
+    tag: 'Settings',
+    summary: 'Whether outgoing mail is set up (SMTP_URL), the server and the sender',
+    permission: 'settings.manage',
+    response: '{configured, server: "host:port" | null, from}'
+  },
+  {
+    method: 'post',
+    path: '/api/settings/mail/test',
+    tag: 'Settings',
+    summary: 'Send a test message',
+    permission: 'settings.manage',
+    body: TestMail,
+    response: '{ok, messageId, accepted}; 409 when mail is not set up, 502 with {error, reason} when the mail server fails'
   },
   {
     method: 'post',
