@@ -27,7 +27,7 @@ export interface RequestOptions {
 const REASONS: Record<number, ApiFailure> = { 401: 'unauthorised', 403: 'forbidden', 404: 'not-found', 400: 'invalid', 422: 'invalid' };
 
 export async function request<T>(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   options: RequestOptions = {}
