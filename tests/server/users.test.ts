@@ -153,9 +153,7 @@ describe('the last active administrator', () => {
     const id = adminId();
     const disable = await call('POST', `/api/users/${id}/disable`, { cookie: admin });
     expect(disable.status).toBe(409);
-    expect((await disable.json()).error).toBe(
-      'You cannot disable the last active administrator of this utility: make another person an administrator first.'
-    );
+    expect((await disable.json()).error).toBe('You cannot disable your own login: ask another administrator to do it.');
     const demote = await call('PATCH', `/api/users/${id}`, { cookie: admin, body: { role: 'superuser' } });
     expect(demote.status).toBe(409);
     expect((await demote.json()).error).toMatch(/cannot change the role of the last active administrator/);

@@ -111,7 +111,12 @@ export const users = new Hono<AppEnv>()
   })
   .post('/:id/disable', requirePermission('users.manage'), (c) => {
     const { stores, now } = c.var.deps;
-    return c.json({ user: found(conflicts(() => stores.users.disable(actor(c), idParam(c), now()))) });
+    const id = idParam(c);
+    // disabling ends the caller's own sessions at once: nobody could then undo a slip
+    if (id === c.var.principal!.userId) {
+      throw new HTTPException(409, { message: 'You cannot disable your own login: ask another administrator to do it.' });
+    }
+    return c.json({ user: found(conflicts(() => stores.users.disable(actor(c), id, now()))) });
   })
   .post('/:id/enable', requirePermission('users.manage'), (c) => {
     const { stores, now } = c.var.deps;
@@ -130,6 +135,7 @@ export const users = new Hono<AppEnv>()
   });
 
 const USER = '{id, login, displayName, role, createdAt, disabledAt}';
+const LISTED_USER = '{id, login, displayName, role, createdAt, disabledAt, lastSignInAt}';
 
 describeRoute(
   {
@@ -147,10 +153,12 @@ describeRoute(
     path: '/api/users',
     tag: 'Users',
     summary: 'List the people of your utility',
-    description: 'q matches part of the login or name, taken literally. Disabled people are left out unless includeDisabled=true.',
+    description:
+      'q matches part of the login or name, taken literally. Disabled people are left out unless includeDisabled=true. ' +
+      'lastSignInAt: the latest successful sign-in (from the audit log), or null.',
     permission: 'users.manage',
     query: ListQuery,
-    response: `{users: [${USER}], total, limit, offset}`
+    response: `{users: [${LISTED_USER}], total, limit, offset}`
   },
   { method: 'get', path: '/api/users/:id', tag: 'Users', summary: 'One person', permission: 'users.manage', response: `{user: ${USER}}` },
   {
@@ -179,7 +187,7 @@ describeRoute(
     path: '/api/users/:id/disable',
     tag: 'Users',
     summary: 'Disable a login; its sessions end',
-    description: 'There is no deletion: audit entries refer to people. The last administrator cannot be disabled (409).',
+    description: 'There is no deletion: audit entries refer to people. Neither your own login nor the last administrator can be disabled (409).',
     permission: 'users.manage',
     response: '{user}'
   },

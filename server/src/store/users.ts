@@ -16,6 +16,11 @@ export interface UserInfo {
   disabledAt: number | null;
 }
 
+/** A person in the list, with their latest successful sign-in (ms) or null. */
+export interface ListedUser extends UserInfo {
+  lastSignInAt: number | null;
+}
+
 export interface UserListQuery {
   /** Part of the login or display name, matched literally (no wildcards). */
   q?: string;
@@ -45,7 +50,7 @@ export function likeContains(text: string): string {
 export class UserStore {
   constructor(private readonly db: Db) {}
 
-  list(tenantId: number, q: UserListQuery): { users: UserInfo[]; total: number } {
+  list(tenantId: number, q: UserListQuery): { users: ListedUser[]; total: number } {
     const where = ['tenant_id = ?'];
     const args: unknown[] = [tenantId];
     if (q.q) {
@@ -58,9 +63,15 @@ export class UserStore {
     }
     if (!q.includeDisabled) where.push('disabled_at is null');
     const w = where.join(' and ');
+    // the latest sign-in per listed person: one indexed lookup each (audit_entry_tenant_user_at)
     const users = this.db
-      .prepare(`select ${COLUMNS} from app_user where ${w} order by login collate nocase, id limit ? offset ?`)
-      .all(...args, q.limit, q.offset) as UserInfo[];
+      .prepare(
+        `select ${COLUMNS},
+                (select max(at) from audit_entry a where a.tenant_id = app_user.tenant_id and a.user_id = app_user.id
+                   and a.event = 'auth.sign-in') as lastSignInAt
+           from app_user where ${w} order by login collate nocase, id limit ? offset ?`
+      )
+      .all(...args, q.limit, q.offset) as ListedUser[];
     const total = (this.db.prepare(`select count(*) as n from app_user where ${w}`).get(...args) as { n: number }).n;
     return { users, total };
   }
