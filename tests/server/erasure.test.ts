@@ -123,3 +123,36 @@ describe('POST /api/metering-points/:id/erase-readings', () => {
     expect(day(0)).toBe(readingTimes(m.A)[0]);
   });
 });
+
+describe('GET /api/metering-points/:id/erasure-preview', () => {
+  const preview = (cookie: string, point: number, query: string) =>
+    server.app.request(`/api/metering-points/${point}/erasure-preview?${query}`, { headers: { cookie } });
+
+  test('counts what the erasure then deletes, deleting nothing itself', async () => {
+    const from = T0 + 7 * D;
+    const to = T0 + 14 * D;
+    const res = await preview(admin, p1, `from=${from}&to=${new Date(to).toISOString()}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ meteringPointId: p1, address: ADDRESS, from, to, meters: [m.A, m.B], readings: 7, frames: 7 });
+    expect(readingTimes(m.A)).toHaveLength(10);
+    expect(frameTimes(m.B)).toHaveLength(10);
+    expect(server.db.prepare("select count(*) from audit_entry where event = 'readings.erased'").pluck().get()).toBe(0);
+
+    const erased = await call(admin, p1, { from, to, confirm: ADDRESS });
+    expect(await erased.json()).toMatchObject({ readings: 7, frames: 7 });
+    const after = await preview(admin, p1, `from=${from}&to=${to}`);
+    expect(await after.json()).toMatchObject({ readings: 0, frames: 0 });
+  });
+
+  test('a backwards or missing period is 422 naming the field; foreign points 404; other roles 403', async () => {
+    const backwards = await preview(admin, p1, `from=${T0 + D}&to=${T0}`);
+    expect(backwards.status).toBe(422);
+    expect(((await backwards.json()) as { error: string }).error).toMatch(/^to:/);
+    const missing = await preview(admin, p1, `from=${T0}`);
+    expect(missing.status).toBe(422);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/to/);
+    const other = await server.as('administrator', 'Other Utility');
+    expect((await preview(other, p1, `from=${T0}&to=${T0 + D}`)).status).toBe(404);
+    expect((await preview(await server.as('user'), p1, `from=${T0}&to=${T0 + D}`)).status).toBe(403);
+  });
+});

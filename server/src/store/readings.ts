@@ -274,13 +274,9 @@ export class ReadingStore {
     return this.db.transaction(() => {
       let readings = 0;
       let frames = 0;
-      for (const i of inst) {
-        const lo = Math.max(from, i.from);
-        // the removal instant belongs to the installation (its final reading)
-        const hi = i.to === null ? to : Math.min(to, i.to + 1);
-        if (hi <= lo) continue;
-        readings += delReadings.run(i.meterId, lo, hi).changes;
-        frames += delFrames.run(actor.tenantId, i.meterId, lo, hi).changes;
+      for (const w of erasureWindows(inst, from, to)) {
+        readings += delReadings.run(w.meterId, w.lo, w.hi).changes;
+        frames += delFrames.run(actor.tenantId, w.meterId, w.lo, w.hi).changes;
       }
       const meters = [...new Set(inst.map((i) => i.meterId))];
       const result: ErasureResult = { meteringPointId: pointId, from, to, meters, readings, frames };
@@ -294,6 +290,21 @@ export class ReadingStore {
       });
       return result;
     })();
+  }
+
+  /** What erasePoint would delete, counted, deleting nothing (the Manager shows it before asking). */
+  countErasable(tenantId: number, pointId: number, from: number, to: number): ErasureResult | null {
+    const inst = this.installations(tenantId, pointId, from, to);
+    if (inst === null) return null;
+    const countReadings = this.db.prepare('select count(*) from reading where meter_id = ? and at >= ? and at < ?').pluck();
+    const countFrames = this.db.prepare('select count(*) from frame where tenant_id = ? and meter_id = ? and received_at >= ? and received_at < ?').pluck();
+    let readings = 0;
+    let frames = 0;
+    for (const w of erasureWindows(inst, from, to)) {
+      readings += countReadings.get(w.meterId, w.lo, w.hi) as number;
+      frames += countFrames.get(tenantId, w.meterId, w.lo, w.hi) as number;
+    }
+    return { meteringPointId: pointId, from, to, meters: [...new Set(inst.map((i) => i.meterId))], readings, frames };
   }
 
   // -- thinning (M18), inside the caller's transaction ---------------------------------------
@@ -341,4 +352,15 @@ export class ReadingStore {
     if (f === null) return r;
     return Math.min(r, f);
   }
+}
+
+/** Each installation's part of [from, to); the removal instant belongs to the installation (its final reading). */
+function erasureWindows(inst: { meterId: number; from: number; to: number | null }[], from: number, to: number) {
+  const out: { meterId: number; lo: number; hi: number }[] = [];
+  for (const i of inst) {
+    const lo = Math.max(from, i.from);
+    const hi = i.to === null ? to : Math.min(to, i.to + 1);
+    if (hi > lo) out.push({ meterId: i.meterId, lo, hi });
+  }
+  return out;
 }
