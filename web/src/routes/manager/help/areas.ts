@@ -1,0 +1,32 @@
+// The Manager's help (M22): one page per area, as data, so the index, the pages and the tests
+// read the same list. The texts describe what the screens do; keep them true when a screen
+// changes. Each HelpLink area="…" in web/src must have an entry here (tests/web/help.test.ts).
+import { OFFICE } from './areas-office';
+import { ADMIN } from './areas-admin';
+
+export interface HelpArea {
+  id: string;
+  title: string;
+  /** The screen this page explains, linked back from it. */
+  screen: { href: string; label: string };
+  /** What the screen is for, in a sentence or two. */
+  summary: string;
+  steps: { title: string; items: string[] }[];
+  controls: { name: string; text: string }[];
+  problems: { problem: string; meaning: string }[];
+  /** Which permission the screen needs, in words (see Roles and permissions). */
+  permission: string;
+  related?: string[];
+}
+
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN];
+
+export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
+
+/** The index's grouping, in the order of the Manager's sections. */
+export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
+  { title: 'Start', ids: ['home'] },
+  { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
+  { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
+  { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail'] }
+];
