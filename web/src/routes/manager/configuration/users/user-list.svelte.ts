@@ -1,3 +1,4 @@
+import { ApiError } from '$lib/api/client';
 import { explain, listUsers, type User } from './users-api';
 
 // The Users page's state: a search, whether disabled people are shown, and one page of people.
@@ -11,6 +12,8 @@ export class UserList {
   users = $state<User[] | null>(null);
   total = $state(0);
   error = $state<string | null>(null);
+  /** The role may not manage users: the page shows only the reason. */
+  forbidden = $state(false);
   loading = $state(false);
   #generation = 0;
 
@@ -24,7 +27,9 @@ export class UserList {
       this.total = page.total;
       this.error = null;
     } catch (e) {
-      if (generation === this.#generation) this.error = explain(e);
+      if (generation !== this.#generation) return;
+      this.error = explain(e);
+      this.forbidden = e instanceof ApiError && e.reason === 'forbidden';
     } finally {
       if (generation === this.#generation) this.loading = false;
     }
