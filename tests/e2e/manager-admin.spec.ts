@@ -31,8 +31,49 @@ async function setUserTokens(page: Page, on: boolean) {
   else await box.uncheck();
 }
 
+test('@manager start page: section tiles, status figures from the server, the latest import; no sideways scrolling on tablet or phone', async ({ page }) => {
+  await signIn(page);
+  const api = page.request;
+  const csv = `number,address\nMP-home-${run},"Home street ${run} 1"\n`;
+  expect((await api.post('/api/imports/csv', { data: { kind: 'metering-points', csv } })).ok()).toBe(true);
+  const total = async (path: string) => ((await (await api.get(path)).json()) as { total: number }).total;
+  const meters = await total('/api/meters?limit=1');
+  const withoutKey = await total('/api/meters?key=missing&limit=1');
+  const waiting = await total('/api/devices?status=pending&limit=1');
+
+  await page.goto('/manager');
+  const tiles = page.getByRole('navigation', { name: 'Sections' });
+  for (const name of ['Meters', 'Analysis', 'Operation', 'Configuration', 'Help']) await expect(tiles.getByRole('link', { name: new RegExp(`^${name}`) })).toBeVisible();
+  await expect(page.getByTestId('home-meters')).toContainText(meters.toLocaleString('en-US'));
+  await expect(page.getByTestId('home-without-key')).toContainText(withoutKey.toLocaleString('en-US'));
+  await expect(page.getByTestId('home-waiting')).toContainText(String(waiting));
+  await expect(page.getByTestId('home-last-import')).toContainText('by admin');
+  await expect(page.getByTestId('home-last-import').getByRole('link')).toHaveAttribute('href', '/manager/operation/imports');
+  if (meters === 0) await expect(page.getByTestId('home-empty').getByRole('link', { name: 'Import customers and meters' })).toBeVisible();
+  else await expect(page.getByTestId('home-empty')).toHaveCount(0);
+
+  await tiles.getByRole('link', { name: /^Configuration/ }).click();
+  await expect(page.getByRole('heading', { name: 'Configuration', level: 1 })).toBeVisible();
+  for (const name of ['Users', 'Roles and permissions', 'API tokens', 'Field devices', 'Audit log', 'GDPR erasure', 'Mail']) {
+    await expect(page.getByRole('main').getByRole('link', { name, exact: true })).toBeVisible();
+  }
+
+  for (const size of [{ width: 800, height: 1100 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(size);
+    for (const path of ['/manager', '/manager/configuration/users', '/manager/configuration/roles', '/manager/configuration/tokens']) {
+      await page.goto(path);
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${path} at ${size.width} px`).toBeLessThanOrEqual(0);
+    }
+  }
+});
+
 test('@manager users: create a user, their limited screen, the matrix grants and removes a permission, disable', async ({ page, browser }) => {
   await signIn(page);
+  // a retry runs against the same server: start from a matrix where users may not manage tokens
+  const matrix = (await (await page.request.get('/api/permissions')).json()) as { roles: { user: string[] } };
+  const base = matrix.roles.user.filter((p) => p !== 'tokens.manage');
+  expect((await page.request.put('/api/permissions/user', { data: { permissions: base } })).ok()).toBe(true);
   await page.goto('/manager/configuration');
   await page.getByRole('link', { name: 'Users', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
