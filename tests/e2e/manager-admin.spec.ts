@@ -68,7 +68,7 @@ test('@manager start page: section tiles, status figures from the server, the la
   }
 });
 
-test('@manager users: create a user, their limited screen, the matrix grants and removes a permission, disable', async ({ page, browser }) => {
+test('@manager users: create a user, their limited screen, the matrix grants and removes a permission, change, reset, disable', async ({ page, browser, request }) => {
   await signIn(page);
   // a retry runs against the same server: start from a matrix where users may not manage tokens
   const matrix = (await (await page.request.get('/api/permissions')).json()) as { roles: { user: string[] } };
@@ -135,11 +135,37 @@ test('@manager users: create a user, their limited screen, the matrix grants and
   await expect(self.getByRole('alert')).toHaveText('You cannot disable your own login: ask another administrator to do it.');
   await self.getByRole('button', { name: 'Cancel' }).click();
 
-  // disabling the clerk ends their session
+  // keyboard alone: the dialog opens with the focus in its first field and Enter saves
+  await page.getByRole('button', { name: `Change name or role of ${clerk.login}` }).focus();
+  await page.keyboard.press('Enter');
+  const change = page.getByRole('dialog', { name: `Change ${clerk.login}` });
+  await expect(change.getByLabel('Name')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(change.getByLabel('Role')).toBeFocused();
+  await change.getByLabel('Role').selectOption('superuser');
+  await change.getByLabel('Name').press('Enter');
+  await expect(change).toBeHidden();
+  await expect(row.getByTestId('user-role')).toHaveText('Superuser');
+
+  const newPassword = 'clerk-password-2';
+  await page.getByRole('button', { name: `Reset the password of ${clerk.login}` }).click();
+  const reset = page.getByRole('dialog', { name: `Reset the password of ${clerk.login}` });
+  await page.keyboard.type('short');
+  await page.keyboard.press('Enter');
+  await expect(reset.getByRole('alert')).toHaveText('at least 10 characters');
+  await reset.getByLabel('New password').fill(newPassword);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toHaveText(`${clerk.login} has a new password; their sessions have ended.`);
+  expect((await other.request.get('/api/auth/me')).status()).toBe(401);
+  const signInWith = (password: string) => request.post('/api/auth/login', { data: { login: clerk.login, password } });
+  expect((await signInWith(clerk.password)).status()).toBe(401);
+  expect((await signInWith(newPassword)).status()).toBe(200);
+
+  // disabling the clerk ends their sessions and refuses sign-in
   await page.getByRole('button', { name: `Disable ${clerk.login}`, exact: true }).click();
   await page.getByRole('dialog', { name: `Disable ${clerk.login}?` }).getByRole('button', { name: `Disable ${clerk.login}` }).click();
   await expect(row.getByTestId('user-status')).toHaveText('Disabled');
-  expect((await other.request.get('/api/auth/me')).status()).toBe(401);
+  expect((await signInWith(newPassword)).status()).toBe(401);
   await other.context().close();
 });
 
