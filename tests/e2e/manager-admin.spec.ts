@@ -106,6 +106,12 @@ test('@manager users: create a user, their limited screen, the matrix grants and
   // granting: the summary says what changes, Save applies it at once to the open session
   await setUserTokens(page, true);
   await expect(page.getByTestId('matrix-changes')).toHaveText('User gains Manage API tokens');
+  // a stray click away asks before the unsaved tick is lost
+  await page.getByRole('navigation', { name: 'Manager' }).getByRole('link', { name: 'Home' }).click();
+  const leave = page.getByRole('dialog', { name: 'Leave without saving?' });
+  await expect(leave).toContainText('User gains Manage API tokens');
+  await leave.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page).toHaveURL(/\/manager\/configuration\/roles$/);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Saved. User gains Manage API tokens.');
   await other.goto('/manager/configuration/tokens');

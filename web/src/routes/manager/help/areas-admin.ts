@@ -56,7 +56,8 @@ export const ADMIN: HelpArea[] = [
     ],
     controls: [
       { name: 'Administrator column', text: 'Always all ticked and not editable.' },
-      { name: 'Greyed-out boxes', text: 'Manage users and Edit this matrix stay with administrators and cannot be given to other roles.' }
+      { name: 'Greyed-out boxes', text: 'Manage users and Edit this matrix stay with administrators and cannot be given to other roles.' },
+      { name: 'Leaving with unsaved changes', text: 'The Manager asks "Leave without saving?" first; Cancel keeps you on the matrix with your ticks.' }
     ],
     problems: [{ problem: 'Someone still cannot do something after a change', meaning: 'Check their role under Users: the matrix applies by role, not per person.' }],
     permission: 'Manage users to see the matrix; Edit this matrix to change it (administrators only).',
