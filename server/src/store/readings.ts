@@ -108,6 +108,22 @@ export class ReadingStore {
     this.#upsert.run(meterId, at, c.energy, c.volume, c.flow, c.power, c.tFlow, c.tReturn, c.info, c.extra);
   }
 
+  /**
+   * A register value a person gave (an exchange's final or start reading), in kWh or m3, marked in
+   * `extra` (e.g. {"source": "manager-exchange"}). A radio reading at the same instant keeps its
+   * other registers. Call inside the caller's transaction.
+   */
+  putTyped(meterId: number, at: number, register: Register, value: number, mark: Record<string, unknown>): void {
+    const column = register; // whitelisted: 'energy' | 'volume'
+    this.db
+      .prepare(
+        `insert into reading (meter_id, at, ${column}, extra) values (?, ?, ?, ?)
+         on conflict (meter_id, at) do update set ${column} = excluded.${column},
+           extra = json_patch(coalesce(reading.extra, '{}'), excluded.extra)`
+      )
+      .run(meterId, at, Math.round(value * COLUMN_DIVISOR[column]), JSON.stringify(mark));
+  }
+
   /** Whether the meter is this tenant's (another tenant's id reads as missing). */
   hasMeter(tenantId: number, meterId: number): boolean {
     return this.#meter.get(meterId, tenantId) !== undefined;
