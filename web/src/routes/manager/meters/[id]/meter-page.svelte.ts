@@ -14,7 +14,8 @@ export class MeterPage {
   point = $state<PointDetail | null>(null);
   latest = $state<LatestReading | null>(null);
   error = $state<string | null>(null);
-  consumption = $state<ConsumptionAnswer | null>(null);
+  /** Raw: 9,500 hourly buckets must not become 9,500 reactive proxies (the graph reads each once). */
+  consumption = $state.raw<ConsumptionAnswer | null>(null);
   consumptionError = $state<string | null>(null);
   loadingConsumption = $state(false);
   /** Identities of the meters whose info codes the graph names (the point's earlier meters too). */
