@@ -1,7 +1,8 @@
 // The meter and consumer page (M2), the consumer report and the Manager's meter exchange (M12).
 // A MULTICAL 21 water meter A read daily at 12:00 Copenhagen time from 1 to 10 Oct 2026, exchanged
 // on 10 Oct at 17:00 (final 102.4 m3) for meter B (start 0), read daily from 11 to 20 Oct. The
-// readings are real telegrams (our encoder, the meters' keys) ingested through the API.
+// readings are real telegrams (our encoder, the meters' keys) ingested through the API; B's last
+// one carries info code 1 (MULTICAL 21 "dry", Kamstrup 5512-897 §11.4).
 // Expected consumption per day, by hand: 1 Oct none (first reading), 2-9 Oct 0.250 m3 each,
 // 10 Oct 0.250 + (102.4 − 102.25) = 0.400 with the exchange, 11-20 Oct 0.300 each; total 5.400.
 import { expect, test, type Page } from '@playwright/test';
@@ -30,7 +31,8 @@ const expectedRows = [
   ['2026-10-01', '', ''],
   ...Array.from({ length: 8 }, (_, i) => [`2026-10-0${i + 2}`, '0.250', '']),
   ['2026-10-10', '0.400', 'meter exchange'],
-  ...Array.from({ length: 10 }, (_, i) => [`2026-10-${11 + i}`, '0.300', ''])
+  ...Array.from({ length: 9 }, (_, i) => [`2026-10-${11 + i}`, '0.300', '']),
+  ['2026-10-20', '0.300', 'info codes']
 ];
 
 async function seed(page: Page): Promise<void> {
@@ -55,10 +57,12 @@ async function seed(page: Page): Promise<void> {
     final: { register: 'volume', value: 102.4 },
     start: { register: 'volume', value: 0 }
   });
+  const { group } = await post('/api/groups', { name: `E2E route ${run}` });
+  await post(`/api/groups/${group.id}/members`, { meterIds: [meterB] });
   await ingestReadings(req, origin, {
     serial: serialB,
     key: KEY,
-    readings: Array.from({ length: 10 }, (_, i) => ({ at: day(i + 11), volumeL: 300 * (i + 1) })),
+    readings: Array.from({ length: 10 }, (_, i) => ({ at: day(i + 11), volumeL: 300 * (i + 1), info: i === 9 ? 1 : 0 })),
     counter: 100
   });
 }
@@ -78,6 +82,7 @@ test('@manager meter page: identity, history across an exchange, latest register
   await expect(history.getByRole('row').nth(1)).toContainText('installed now');
   await expect(history.getByRole('link', { name: `KAM ${serialA}` })).toBeVisible();
   await expect(page.locator('[data-register="volume"]')).toHaveText('3 m3'); // 3,000 l on 20 Oct
+  await expect(page.getByRole('region', { name: 'Latest reading' }).getByRole('listitem')).toHaveText('Dry (no water in meter): dry');
 
   // the graph: 20 day bars drawn on the canvas, the total, and the same numbers as a table
   const plot = page.locator('[data-drawn]');
@@ -91,10 +96,11 @@ test('@manager meter page: identity, history across an exchange, latest register
     return n;
   });
   expect(bluePixels).toBeGreaterThan(500);
-  await expect(page.locator('figcaption.legend')).toHaveText('Meter exchange'); // the marks' text legend
+  await expect(page.locator('figcaption.legend')).toHaveText(/Meter exchange\s*Info codes/); // the marks' text legend
   const table = page.locator('table.consumption');
   await expect(table.locator('tbody tr')).toHaveCount(20);
   await expect(table.locator('tbody tr').nth(9)).toHaveText(/2026-10-10\s*0\.400\s*Meter exchange/);
+  await expect(table.locator('tbody tr').nth(19)).toHaveText(new RegExp(`2026-10-20\\s*0\\.300\\s*Info codes: KAM ${serialB}: dry \\(info code 1\\)`));
 
   // hovering the bar of 10 Oct (the 10th of 20 equal days) shows value, period and the exchange mark
   const over = plot.locator('.u-over');
@@ -125,6 +131,10 @@ test('@manager meter page: identity, history across an exchange, latest register
   await page.getByRole('button', { name: 'E-mail report' }).click();
   const dialog = page.getByRole('dialog', { name: 'E-mail report' });
   await expect(dialog.getByLabel(/Recipients/)).toHaveValue(email);
+  await dialog.getByLabel(/Recipients/).fill(`${email}, nobody`);
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('Not an e-mail address: nobody');
+  await dialog.getByLabel(/Recipients/).fill(email);
   await dialog.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByRole('status')).toHaveText(`The report was sent to ${email}.`);
   const mail = await waitForMail((m) => m.to !== undefined && JSON.stringify(m.to).includes(email));
@@ -160,6 +170,7 @@ test('@manager exchange a meter in the Manager: old meter, final reading, new me
   await expect(page.getByRole('heading', { name: 'Confirm' })).toBeVisible();
   await expect(page.locator('.summary')).toContainText(`KAM ${serialC} (will be created)`);
   await expect(page.locator('.summary')).toContainText('3 m3 (latest received)');
+  await expect(page.locator('.summary')).toContainText(`the new meter joins E2E route ${run}`);
   await page.getByRole('button', { name: 'Confirm exchange' }).click();
   await expect(page.getByRole('heading', { name: 'Meter exchanged' })).toBeVisible();
   await page.getByRole('link', { name: `Open the new meter KAM ${serialC}` }).click();
@@ -171,4 +182,5 @@ test('@manager exchange a meter in the Manager: old meter, final reading, new me
   await expect(history.getByRole('row').nth(1)).toContainText('installed now');
   await expect(history.getByRole('row').nth(2)).toContainText(`KAM ${serialB}`);
   await expect(page.locator('[data-register="volume"]')).toHaveText('0.5 m3'); // the start reading
+  await expect(page.getByRole('region', { name: 'Meter', exact: true }).getByText(`E2E route ${run}`)).toBeVisible();
 });

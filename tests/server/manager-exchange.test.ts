@@ -53,6 +53,15 @@ describe('POST /api/metering-points/:id/exchange with readings', () => {
     expect(JSON.parse(audit)).toMatchObject({ via: 'manager', final: { register: 'volume', value: 101.25 }, start: { value: 0.5 } });
   });
 
+  test('joinGroups: the new meter joins the old meter\'s groups in the same change', async () => {
+    const g = (await (await request(server, 'POST', '/api/groups', { cookie: admin, body: { name: 'Route north' } })).json()) as any;
+    await request(server, 'POST', `/api/groups/${g.group.id}/members`, { cookie: admin, body: { meterIds: [oldMeter] } });
+    const res = await exchange({ oldMeterId: oldMeter, newMeterId: newMeter, at: AT, joinGroups: true });
+    expect(res.status).toBe(200);
+    const detail = (await (await server.app.request(`/api/meters/${newMeter}`, { headers: { cookie: admin } })).json()) as any;
+    expect(detail.meter.groups).toEqual([{ id: g.group.id, name: 'Route north' }]);
+  });
+
   test('a start register other than the final one is a 422; a refused exchange stores no reading', async () => {
     const bad = await exchange({ oldMeterId: oldMeter, newMeterId: newMeter, at: AT, final: { register: 'volume', value: 1 }, start: { register: 'energy', value: 0 } });
     expect(bad.status).toBe(422);

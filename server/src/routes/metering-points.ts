@@ -52,7 +52,14 @@ const typedReading = z
   })
   .strict();
 const Exchange = z
-  .object({ oldMeterId: positiveId, newMeterId: positiveId, at: instant, final: typedReading.optional(), start: typedReading.optional() })
+  .object({
+    oldMeterId: positiveId,
+    newMeterId: positiveId,
+    at: instant,
+    final: typedReading.optional(),
+    start: typedReading.optional(),
+    joinGroups: z.boolean({ error: 'expected true or false' }).optional()
+  })
   .strict()
   .refine((x) => !x.final || !x.start || x.final.register === x.start.register, {
     path: ['start', 'register'],
@@ -95,6 +102,10 @@ export const meteringPoints = new Hono<AppEnv>()
       stores.meters.exchange(actor(c), id, body.oldMeterId, body.newMeterId, body.at, now(), body.final || body.start ? { via: 'manager', ...typed } : {});
       if (body.final) stores.readings.putTyped(body.oldMeterId, body.at, body.final.register, body.final.value, { source: 'manager-exchange', exchange: 'final' });
       if (body.start) stores.readings.putTyped(body.newMeterId, body.at, body.start.register, body.start.value, { source: 'manager-exchange', exchange: 'start' });
+      // the new meter takes the old one's place in its groups (routes, reports), as in a field exchange
+      if (body.joinGroups) {
+        for (const g of stores.meters.detail(c.var.principal!.tenantId, body.oldMeterId).groups) stores.groups.addMembers(actor(c), g.id, [body.newMeterId], now());
+      }
     })();
     return c.json({ meteringPoint: stores.meteringPoints.detail(c.var.principal!.tenantId, id) });
   });
@@ -157,7 +168,8 @@ describeRoute(
     summary: 'Exchange the meter at a metering point',
     description:
       'The old meter\'s installation ends and the new one\'s begins at `at`, in one transaction; consumption continues across it. ' +
-      'Optional final (old meter) and start (new meter) register values in kWh or m3 are stored as readings at `at`, marked manager-exchange.',
+      'Optional final (old meter) and start (new meter) register values in kWh or m3 are stored as readings at `at`, marked manager-exchange; ' +
+      'joinGroups: the new meter joins the old one\'s groups.',
     permission: 'meters.write',
     body: Exchange,
     response: '{meteringPoint} with its installation history'

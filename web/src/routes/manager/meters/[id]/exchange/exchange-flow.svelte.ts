@@ -151,7 +151,8 @@ export class ManagerExchange {
         newMeterId: this.newMeter.id,
         at: f.at,
         final: { register: this.register, value: f.value },
-        start: { register: this.register, value }
+        start: { register: this.register, value },
+        joinGroups: true
       });
       this.step = 'done';
     } catch (e) {
