@@ -112,6 +112,13 @@ test('@manager meter page: identity, history across an exchange, latest register
   await expect(tip).toContainText('0.400 m3');
   await expect(tip).toContainText('2026-10-10');
   await expect(tip).toContainText('Meter exchange');
+  // by keyboard: the graph takes the focus, End goes to the last bar
+  await page.getByRole('figure').focus();
+  await page.keyboard.press('End');
+  await expect(tip).toContainText('2026-10-20');
+  await expect(tip).toContainText('Info codes');
+  await page.keyboard.press('ArrowLeft');
+  await expect(tip).toContainText('2026-10-19');
 
   // month bars: one row for October with the same total
   await page.getByRole('radio', { name: 'month' }).check();
@@ -128,6 +135,12 @@ test('@manager meter page: identity, history across an exchange, latest register
   const reportRows = page.locator('table.consumption tbody tr');
   await expect(reportRows).toHaveCount(20);
   await expect(page.getByRole('button', { name: 'Print / save as PDF' })).toBeEnabled();
+  await page.emulateMedia({ media: 'print' }); // printed: no navigation, no buttons
+  await expect(page.locator('header.topbar')).toBeHidden();
+  await expect(page.getByRole('navigation', { name: 'Manager' })).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Print / save as PDF' })).toBeHidden();
+  await expect(reportRows).toHaveCount(20);
+  await page.emulateMedia({ media: 'screen' });
   await page.getByRole('button', { name: 'E-mail report' }).click();
   const dialog = page.getByRole('dialog', { name: 'E-mail report' });
   await expect(dialog.getByLabel(/Recipients/)).toHaveValue(email);
