@@ -48,7 +48,7 @@ const DeleteQuery = z.object({ force: queryFlag.optional() }).strict();
 const typedReading = z
   .object({
     register: z.enum(['energy', 'volume'], { error: 'expected energy or volume' }),
-    value: z.number({ error: 'expected the register value as a number' }).min(0, 'expected 0 or more').max(1e12, 'too large for a meter register')
+    value: z.number({ error: 'expected the register value as a number' }).min(0, 'expected 0 or more').max(1e9, 'at most 1,000,000,000: too large for a meter register')
   })
   .strict();
 const Exchange = z
