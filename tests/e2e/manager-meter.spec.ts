@@ -151,7 +151,7 @@ test('@manager meter page: identity, history across an exchange, latest register
   await dialog.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByRole('status')).toHaveText(`The report was sent to ${email}.`);
   const mail = await waitForMail((m) => m.to !== undefined && JSON.stringify(m.to).includes(email));
-  expect(mail.subject).toBe(`Consumption report: Åboulevarden ${run}, 2026-10-01 to 2026-10-21`);
+  expect(mail.subject).toBe(`Consumption report: Åboulevarden ${run}, 2026-10-01 to 2026-10-20`);
   expect(mail.html).toContain('<svg');
   const csv = mail.attachments.find((a) => a.filename?.endsWith('.csv'));
   expect(csv).toBeDefined();

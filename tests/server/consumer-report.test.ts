@@ -68,7 +68,7 @@ describe('POST /api/metering-points/:id/report/email', () => {
     const sent = (await res.json()) as any;
     expect(sent.accepted).toEqual(['jens@example.com', 'office@utility.example']);
     const mail = await smtp.waitFor(1);
-    expect(mail.subject).toBe('Consumption report: Vestergade 1, 2026-11-01 to 2026-11-04');
+    expect(mail.subject).toBe('Consumption report: Vestergade 1, 2026-11-01 to 2026-11-03');
     expect(mail.from?.text).toContain('readout@utility.example');
     expect(mail.text).toContain('Consumer: Jens Hansen, Jr. (customer C-77)');
     expect(mail.text).toContain('Total energy: 22.25 kWh'); // 10.5 + 5.75 + 6

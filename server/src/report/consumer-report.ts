@@ -83,7 +83,8 @@ function svgChart(rows: Row[], unit: string): string {
 
 export function consumerReport(s: ReportSubject, c: PointConsumption, from: number, to: number): ReportContent {
   const rows: Row[] = c.buckets.map((b) => ({ label: periodLabel(b.from, c.resolution, c.timeZone), value: b.value, notes: notesOf(b) }));
-  const period = `${periodLabel(from, 'day', c.timeZone)} to ${periodLabel(to, 'day', c.timeZone)}`;
+  // `to` is exclusive: the period ends with the day before it, as the print page says
+  const period = `${periodLabel(from, 'day', c.timeZone)} to ${periodLabel(to - 1, 'day', c.timeZone)}`;
   const place = [s.point.address, [s.point.postalCode, s.point.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
   const total = `${formatValue(c.total, c.unit)} ${c.unit}`;
   const identity: [string, string][] = [
