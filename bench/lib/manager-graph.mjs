@@ -9,7 +9,7 @@ import { encodeRecords } from '../../dist/server/shared/mbus/encode-records.js';
 import { encodeTelegram } from '../../dist/server/shared/wmbus/encode.js';
 
 const HOUR = 3_600_000;
-const RUNS = 7;
+const RUNS = 9; // 5 hourly draws (every other run switches back to months)
 
 const hexOf = (bytes) => Buffer.from(bytes).toString('hex').toUpperCase();
 
