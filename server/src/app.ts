@@ -20,6 +20,7 @@ import { frames } from './routes/frames.js';
 import { gateways, ingest } from './routes/ingest.js';
 import { readings } from './routes/readings.js';
 import { jobs, settings } from './routes/settings.js';
+import { consumerReports } from './routes/consumer-report.js';
 import { customers } from './routes/customers.js';
 import { groups } from './routes/groups.js';
 import { imports } from './routes/imports.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
     .route('/', readings)
+    .route('/', consumerReports)
     .route('/', erasure)
     .route('/', docs);
 

@@ -44,7 +44,27 @@ const ListQuery = z
   })
   .strict();
 const DeleteQuery = z.object({ force: queryFlag.optional() }).strict();
-const Exchange = z.object({ oldMeterId: positiveId, newMeterId: positiveId, at: instant }).strict();
+/** A register value read at an exchange, in kWh (energy) or m3 (volume). */
+const typedReading = z
+  .object({
+    register: z.enum(['energy', 'volume'], { error: 'expected energy or volume' }),
+    value: z.number({ error: 'expected the register value as a number' }).min(0, 'expected 0 or more').max(1e9, 'at most 1,000,000,000: too large for a meter register')
+  })
+  .strict();
+const Exchange = z
+  .object({
+    oldMeterId: positiveId,
+    newMeterId: positiveId,
+    at: instant,
+    final: typedReading.optional(),
+    start: typedReading.optional(),
+    joinGroups: z.boolean({ error: 'expected true or false' }).optional()
+  })
+  .strict()
+  .refine((x) => !x.final || !x.start || x.final.register === x.start.register, {
+    path: ['start', 'register'],
+    message: 'expected the register of the final reading (consumption continues on one register)'
+  });
 
 export const meteringPoints = new Hono<AppEnv>()
   .get('/', requirePermission('meters.read'), (c) => {
@@ -75,8 +95,18 @@ export const meteringPoints = new Hono<AppEnv>()
   .post('/:id/exchange', requirePermission('meters.write'), async (c) => {
     const id = idParam(c);
     const body = await parseJson(c, Exchange);
-    const { stores, now } = c.var.deps;
-    stores.meters.exchange(actor(c), id, body.oldMeterId, body.newMeterId, body.at, now());
+    const { stores, now, db } = c.var.deps;
+    // the exchange and the readings taken at it, in one transaction (as the field app's, store/sync-exchanges.ts)
+    db.transaction(() => {
+      const typed = { ...(body.final ? { final: body.final } : {}), ...(body.start ? { start: body.start } : {}) };
+      stores.meters.exchange(actor(c), id, body.oldMeterId, body.newMeterId, body.at, now(), body.final || body.start ? { via: 'manager', ...typed } : {});
+      if (body.final) stores.readings.putTyped(body.oldMeterId, body.at, body.final.register, body.final.value, { source: 'manager-exchange', exchange: 'final' });
+      if (body.start) stores.readings.putTyped(body.newMeterId, body.at, body.start.register, body.start.value, { source: 'manager-exchange', exchange: 'start' });
+      // the new meter takes the old one's place in its groups (routes, reports), as in a field exchange
+      if (body.joinGroups) {
+        for (const g of stores.meters.detail(c.var.principal!.tenantId, body.oldMeterId).groups) stores.groups.addMembers(actor(c), g.id, [body.newMeterId], now());
+      }
+    })();
     return c.json({ meteringPoint: stores.meteringPoints.detail(c.var.principal!.tenantId, id) });
   });
 
@@ -136,7 +166,10 @@ describeRoute(
     path: '/api/metering-points/:id/exchange',
     tag: 'Metering points',
     summary: 'Exchange the meter at a metering point',
-    description: 'The old meter\'s installation ends and the new one\'s begins at `at`, in one transaction; consumption continues across it.',
+    description:
+      'The old meter\'s installation ends and the new one\'s begins at `at`, in one transaction; consumption continues across it. ' +
+      'Optional final (old meter) and start (new meter) register values in kWh or m3 are stored as readings at `at`, marked manager-exchange; ' +
+      'joinGroups: the new meter joins the old one\'s groups.',
     permission: 'meters.write',
     body: Exchange,
     response: '{meteringPoint} with its installation history'

@@ -104,9 +104,10 @@ describeRoute(
     summary: 'Consumption of a metering point per bucket',
     description:
       'Differences of the register within each installation; a register that wraps near its top is a rollover, a meter exchange ' +
-      'starts the new meter from its first reading. Buckets that hold an exchange, a rollover or a reset say so.',
+      'starts the new meter from its first reading. Buckets that hold an exchange, a rollover or a reset say so; ' +
+      'info lists the non-zero status words (info codes) read in a bucket, per meter, and is left out when there are none.',
     permission: 'readings.read',
     query: ConsumptionQuery,
-    response: '{meteringPointId, register, unit, resolution, timeZone, installations, buckets: [{from, to, value, exchange, rollover, reset}], total}'
+    response: '{meteringPointId, register, unit, resolution, timeZone, installations, buckets: [{from, to, value, exchange, rollover, reset, info?: [{meterId, code}]}], total}'
   }
 );

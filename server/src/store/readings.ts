@@ -42,7 +42,11 @@ export interface LatestReading {
   extra: Record<string, unknown> | null;
 }
 
+/** Status words (info codes) read in a bucket, per meter: the driver of that meter says what their bits mean. */
+export type BucketInfo = { meterId: number; code: number }[];
+
 export interface PointConsumption extends Consumption {
+  buckets: (Consumption['buckets'][number] & { info?: BucketInfo })[];
   meteringPointId: number;
   register: Register;
   unit: 'kWh' | 'm3';
@@ -102,6 +106,22 @@ export class ReadingStore {
   /** Writes (or rewrites, after a re-decode) the reading of a meter at an instant. */
   put(meterId: number, at: number, c: ReadingColumns): void {
     this.#upsert.run(meterId, at, c.energy, c.volume, c.flow, c.power, c.tFlow, c.tReturn, c.info, c.extra);
+  }
+
+  /**
+   * A register value a person gave (an exchange's final or start reading), in kWh or m3, marked in
+   * `extra` (e.g. {"source": "manager-exchange"}). A radio reading at the same instant keeps its
+   * other registers. Call inside the caller's transaction.
+   */
+  putTyped(meterId: number, at: number, register: Register, value: number, mark: Record<string, unknown>): void {
+    const column = register; // whitelisted: 'energy' | 'volume'
+    this.db
+      .prepare(
+        `insert into reading (meter_id, at, ${column}, extra) values (?, ?, ?, ?)
+         on conflict (meter_id, at) do update set ${column} = excluded.${column},
+           extra = json_patch(coalesce(reading.extra, '{}'), excluded.extra)`
+      )
+      .run(meterId, at, Math.round(value * COLUMN_DIVISOR[column]), JSON.stringify(mark));
   }
 
   /** Whether the meter is this tenant's (another tenant's id reads as missing). */
@@ -223,11 +243,12 @@ export class ReadingStore {
       `select at, ${column} as v from reading where meter_id = ? and at < ? and at >= ? and ${column} is not null order by at desc limit 1`
     );
     const within = this.db.prepare(
-      `select at, ${column} as v from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`
+      `select at, ${column} as v, info from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`
     );
     const divisor = COLUMN_DIVISOR[column];
     const readings = new Map<number, RegisterValue[]>();
     const installations: Installation[] = [];
+    const codes: { at: number; meterId: number; code: number }[] = [];
     for (const i of inst) {
       installations.push({ meter: i.meterId, from: i.from, to: i.to });
       const lo = Math.max(start, i.from);
@@ -235,11 +256,24 @@ export class ReadingStore {
       const list: RegisterValue[] = readings.get(i.meterId) ?? [];
       const first = before.get(i.meterId, lo, i.from) as { at: number; v: number } | undefined;
       if (first) list.push({ at: first.at, value: first.v / divisor });
-      for (const r of within.all(i.meterId, lo, hi) as { at: number; v: number }[]) list.push({ at: r.at, value: r.v / divisor });
+      for (const r of within.all(i.meterId, lo, hi) as { at: number; v: number; info: number | null }[]) {
+        list.push({ at: r.at, value: r.v / divisor });
+        if (r.info) codes.push({ at: r.at, meterId: i.meterId, code: r.info });
+      }
       list.sort((a, b) => a.at - b.at);
       readings.set(i.meterId, list);
     }
-    const result = consumption(installations, readings, { boundaries, tolerance: reg === 'energy' ? 0.001 : 0.0001 });
+    const result: Consumption & { buckets: PointConsumption['buckets'] } = consumption(installations, readings, {
+      boundaries,
+      tolerance: reg === 'energy' ? 0.001 : 0.0001
+    });
+    // active info codes per bucket (each distinct word once), for the Manager's graph (M2)
+    for (const c of codes) {
+      const bucket = result.buckets[bucketIndex(boundaries, c.at)];
+      if (!bucket) continue;
+      bucket.info ??= [];
+      if (!bucket.info.some((x) => x.meterId === c.meterId && x.code === c.code)) bucket.info.push({ meterId: c.meterId, code: c.code });
+    }
     return {
       meteringPointId: pointId,
       register: reg,
