@@ -178,4 +178,18 @@ test('@manager design a billing format, preview it, save it, download it byte fo
   await confirm.getByRole('button', { name: 'Delete job' }).click();
   await expect(row).toHaveCount(0);
   await expect(page.getByText(`Deleted the job "${jobName}".`)).toBeVisible();
+
+  // rename the format (name field + Save), then delete it after confirming
+  const formats = page.getByRole('navigation', { name: 'Saved formats' });
+  const renamed = `${name} renamed`;
+  await page.getByLabel('Format name').fill(renamed);
+  await expect(page.getByText('Unsaved changes')).toBeVisible();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(formats.getByRole('button', { name: renamed })).toHaveAttribute('aria-current', 'true');
+  await expect(formats.getByRole('button', { name, exact: true })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  const confirmFormat = page.getByRole('dialog', { name: `Delete the format “${renamed}”?` });
+  await confirmFormat.getByRole('button', { name: 'Delete format' }).click();
+  await expect(page.getByText(`Deleted "${renamed}".`)).toBeVisible();
+  await expect(formats.getByRole('button', { name: renamed })).toHaveCount(0);
 });
