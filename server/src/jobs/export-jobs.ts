@@ -100,8 +100,9 @@ async function deliver(deps: ExportJobDeps, job: ExportJob, startedAt: number) {
       text: `The scheduled export "${job.name}" (format "${saved.name}") at the cut-off ${new Date(at).toISOString()}: ${checked.rows} meters, file ${fileName} attached.\n`,
       attachments: [{ filename: fileName, content, contentType: file.contentType }]
     });
-    if (mail.rejected.length) throw new Error(`The mail server refused ${mail.rejected.join(', ')}.`);
-    where = job.recipients.join(', ');
+    if (!mail.accepted.length) throw new Error(`The mail server refused ${mail.rejected.join(', ') || 'every recipient'}.`);
+    // delivered to some: the run counts (the file left), and says who did not get it
+    where = mail.accepted.join(', ') + (mail.rejected.length ? ` (refused: ${mail.rejected.join(', ')})` : '');
   }
   const run = { rows: checked.rows, estimated: checked.estimated, bytes: checked.bytes, fileName, at };
   return {
