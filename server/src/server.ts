@@ -42,7 +42,7 @@ export async function startServer(env: Env, opts: { log?: (line: string) => void
     const app = createApp({ db, env, stores, now: Date.now, startedAt }, { buildDir, log: opts.log });
     const server = await listen(app.fetch, env.PORT, env.HOST);
     // daily thinning (M18) and the other scheduled jobs; it never keeps the process alive
-    const scheduler = startScheduler({ db, stores, now: Date.now, log: opts.log });
+    const scheduler = startScheduler({ db, stores, env, now: Date.now, log: opts.log });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.PORT;
     let closing: Promise<void> | null = null;

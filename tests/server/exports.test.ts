@@ -110,6 +110,22 @@ describe('preview', () => {
     expect(body.estimated).toBe(1);
   });
 
+  test('a maximum gap: no estimate across a longer gap, the value stays empty and is marked missing', async () => {
+    // the water meter's readings around the cut-off are 21 days apart (20 Dec 23:00 and 10 Jan 23:00 UTC)
+    const format = { ...FORMAT, interpolate: true, columns: [...FORMAT.columns, { field: 'reading.status', header: 'Status' }] };
+    const preview = async (maxGapDays: number) =>
+      json(await request(s, 'POST', '/api/exports/preview', { cookie: admin, body: { format: { ...format, maxGapDays }, selection: { kind: 'meters', meterIds: [ids.water, ids.bare] }, at: CUTOFF } }));
+    const within = await preview(21);
+    expect(within.text.split('\r\n')[1]).toBe('C-200;"Anna Berg; Jensen";Kirkevej 2;12345678;01.01.2027 00:00;;111,000;1;estimated');
+    expect(within.estimated).toBe(1);
+    const longer = await preview(20);
+    expect(longer.text.split('\r\n').slice(1)).toEqual(['C-200;"Anna Berg; Jensen";Kirkevej 2;12345678;;;;0;missing', ';;;99999999;;;;0;missing', '']);
+    expect(longer.estimated).toBe(0);
+    const bad = await request(s, 'POST', '/api/exports/preview', { cookie: admin, body: { format: { ...format, maxGapDays: 0 }, selection: { kind: 'all' }, at: CUTOFF } });
+    expect(bad.status).toBe(422);
+    expect((await json(bad)).error).toBe('format.maxGapDays: at least 1 day');
+  });
+
   test('limit, a group selection, and too-long values listed as errors', async () => {
     const g = await json(await request(s, 'POST', '/api/groups', { cookie: admin, body: { name: 'Heat' } }));
     await request(s, 'POST', `/api/groups/${g.group.id}/members`, { cookie: admin, body: { meterIds: [ids.heat, ids.bare] } });
@@ -262,6 +278,37 @@ describe('saved formats and the download', () => {
     const rows = source.rows(t, source.meterIds(t, { kind: 'all' }), CUTOFF, 'UTC');
     expect(rows.length).toBe(1205);
     expect(rows.every((r, i) => r.meter.serial === String(i).padStart(8, '0') && r.reading?.volume === i * 1000)).toBe(true);
+  });
+});
+
+describe('a large download', () => {
+  test('10,000 meters stream in pieces to the exact bytes, with one audit entry', async () => {
+    const t = s.db.prepare("insert into tenant (name, created_at) values ('Streaming Utility', 0) returning id").pluck().get() as number;
+    const put = s.db.prepare("insert into meter (tenant_id, manufacturer, serial, medium, created_at, updated_at) values (?, 'KAM', ?, 'heat', 0, 0) returning id");
+    const read = s.db.prepare('insert into reading (meter_id, at, energy) values (?, ?, ?)');
+    let expected = 'serial,kWh\r\n';
+    s.db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) {
+        const serial = String(i).padStart(8, '0');
+        read.run(put.pluck().get(t, serial), CUTOFF - 1000, kWh(i) + 1_800_000); // i kWh + 0.5 kWh: rounds up
+        expected += `${serial},${i + 1}\r\n`;
+      }
+    })();
+    const cookie = await s.as('administrator', 'Streaming Utility');
+    const res = await request(s, 'POST', '/api/exports/run', {
+      cookie,
+      body: { format: { kind: 'delimited', separator: ',', columns: [{ field: 'meter.serial', header: 'serial' }, { field: 'reading.energy', header: 'kWh' }] }, selection: { kind: 'all' }, at: CUTOFF }
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-export-rows')).toBe('10000');
+    const reader = res.body!.getReader();
+    const pieces: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) pieces.push(r.value);
+    expect(pieces.length).toBeGreaterThan(10); // the header and one piece per 1,000 meters, not one block
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(expected);
+    const entries = s.db.prepare("select details from audit_entry where event = 'export.downloaded' and tenant_id = ?").pluck().all(t) as string[];
+    expect(entries.length).toBe(1);
+    expect(JSON.parse(entries[0])).toMatchObject({ rows: 10_000, bytes: Buffer.byteLength(expected) });
   });
 });
 

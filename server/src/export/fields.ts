@@ -91,7 +91,14 @@ export const EXPORT_FIELDS: readonly ExportField[] = [
     type: 'text',
     get: (x) => (x.reading?.info != null ? x.reading.info.toString(16).toUpperCase().padStart(2, '0') : null)
   },
-  { id: 'estimated', label: 'Estimated (1) or read (0)', group: 'info', type: 'integer', get: (x) => (x.estimated ? 1 : 0) }
+  { id: 'estimated', label: 'Estimated (1) or read (0)', group: 'info', type: 'integer', get: (x) => (x.estimated ? 1 : 0) },
+  {
+    id: 'reading.status',
+    label: 'Value status (read, estimated or missing)',
+    group: 'info',
+    type: 'text',
+    get: (x) => (x.reading === null ? 'missing' : x.estimated ? 'estimated' : 'read')
+  }
 ];
 
 const BY_ID = new Map(EXPORT_FIELDS.map((f) => [f.id, f]));

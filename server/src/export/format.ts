@@ -37,6 +37,8 @@ export const ExportFormat = z
     bom: z.boolean({ error: 'expected true or false' }).default(false),
     /** Not used by render: rows.ts interpolates water meters' volume at the cut-off (rows marked estimated). */
     interpolate: z.boolean({ error: 'expected true or false' }).default(false),
+    /** No estimate across a longer gap between the readings around the cut-off: the value stays empty, marked missing. */
+    maxGapDays: z.number({ error: 'expected a number of days' }).int('expected a whole number of days').min(1, 'at least 1 day').max(366, 'at most 366 days').optional(),
     columns: z.array(Column, { error: 'expected a list of columns' }).min(1, 'choose at least one column').max(100, 'at most 100 columns')
   })
   .strict()
@@ -165,43 +167,64 @@ function delimitedCell(text: string | null, format: ExportFormat): string | { er
   return text;
 }
 
-/** The file's text for the rows. */
-export function render(format: ExportFormat, rows: readonly ExportRow[], opts: RenderOptions): Rendered {
+export interface LineRenderer {
+  /** The header line with its line end, or '' (no header, or it does not fit: see errors). */
+  header(): string;
+  /** One data line with its line end; '' when it does not fit (the error is in errors). `index` is 0-based. */
+  line(row: ExportRow, index: number): string;
+  /** The byte order mark, when the format asks for one. */
+  readonly bom: string;
+  readonly errors: RenderError[];
+}
+
+/** Renders a file line by line, so a large export can be streamed or written in chunks. */
+export function lineRenderer(format: ExportFormat, opts: RenderOptions): LineRenderer {
   const eol = format.lineEnd === 'CRLF' ? '\r\n' : '\n';
   const errors: RenderError[] = [];
-  const lines: string[] = [];
-  const line = (cells: (string | null)[], rowNo: number, label: string): string | null => {
+  const numeric = format.columns.map((c) => exportField(c.field)!.type !== 'text');
+  const join = format.kind === 'fixed' ? '' : format.separator;
+  const line = (cells: (string | null)[], rowNo: number, label: string): string => {
     const out: string[] = [];
     let ok = true;
     format.columns.forEach((c, i) => {
-      const numeric = exportField(c.field)!.type !== 'text';
       if (format.kind === 'fixed' && /[\r\n]/.test(cells[i] ?? '')) {
         errors.push({ row: rowNo, column: i + 1, field: c.field, message: `${label}, column ${i + 1} (${c.field}): a line break cannot go in a fixed-width file` });
         ok = false;
         return;
       }
-      const cell = format.kind === 'fixed' ? fixedCell(cells[i], c, numeric) : delimitedCell(cells[i], format);
+      const cell = format.kind === 'fixed' ? fixedCell(cells[i], c, numeric[i]) : delimitedCell(cells[i], format);
       if (typeof cell === 'string') out.push(cell);
       else {
         errors.push({ row: rowNo, column: i + 1, field: c.field, message: `${label}, column ${i + 1} (${c.field}): ${cell.error}` });
         ok = false;
       }
     });
-    return ok ? out.join(format.kind === 'fixed' ? '' : format.separator) : null;
+    return ok ? out.join(join) + eol : '';
   };
-  if (format.header) {
-    const h = line(format.columns.map((c) => c.header ?? c.field), 0, 'header');
-    if (h !== null) lines.push(h);
-  }
+  return {
+    bom: format.bom ? '\uFEFF' : '',
+    errors,
+    header: () => (format.header ? line(format.columns.map((c) => c.header ?? c.field), 0, 'header') : ''),
+    line: (row, k) =>
+      line(
+        format.columns.map((c) => cellText(c, row, format, opts.timeZone)),
+        k + 1,
+        `row ${k + 1} (meter ${row.meter.manufacturer} ${row.meter.serial})`
+      )
+  };
+}
+
+/** The file's text for the rows. */
+export function render(format: ExportFormat, rows: readonly ExportRow[], opts: RenderOptions): Rendered {
+  const r = lineRenderer(format, opts);
+  let text = r.bom + r.header();
   let written = 0;
   rows.forEach((row, k) => {
-    const cells = format.columns.map((c) => cellText(c, row, format, opts.timeZone));
-    const l = line(cells, k + 1, `row ${k + 1} (meter ${row.meter.manufacturer} ${row.meter.serial})`);
-    if (l !== null) {
-      lines.push(l);
+    const l = r.line(row, k);
+    if (l !== '') {
+      text += l;
       written++;
     }
   });
-  const body = lines.map((l) => l + eol).join('');
-  return { text: (format.bom ? '\uFEFF' : '') + body, rows: written, errors };
+  return { text, rows: written, errors: r.errors };
 }

@@ -14,6 +14,8 @@ export type Selection = { kind: 'all' } | { kind: 'group'; groupId: number } | {
 export interface RowOptions {
   /** Interpolate the volume of water meters that have no reading on the cut-off day. */
   interpolate?: boolean;
+  /** No estimate across a longer gap between the readings around the cut-off: no reading (missing) instead. */
+  maxGapDays?: number;
   /** At most this many rows (a preview). */
   limit?: number;
 }
@@ -121,21 +123,27 @@ export class ExportRows {
   /** The rows for the meters at the cut-off `at`, in the order of `meterIds`. */
   rows(tenantId: number, meterIds: readonly number[], at: number, timeZone: string, opts: RowOptions = {}): ExportRow[] {
     const ids = opts.limit !== undefined ? meterIds.slice(0, opts.limit) : meterIds;
+    const out: ExportRow[] = [];
+    for (const chunk of this.chunks(tenantId, ids, at, timeZone, opts)) out.push(...chunk);
+    return out;
+  }
+
+  /** The same rows, 1,000 meters at a time, for files too large to hold as one list. */
+  *chunks(tenantId: number, meterIds: readonly number[], at: number, timeZone: string, opts: RowOptions = {}): Generator<ExportRow[]> {
     // the cut-off day: the utility's calendar day that ends at (or holds) the cut-off
     const dayStart = bucketStart(at - 1, 'day', timeZone);
     const stmt = opts.interpolate ? this.#around : this.#plain;
-    const out: ExportRow[] = [];
-    for (let k = 0; k < ids.length; k += CHUNK) {
-      const chunk = ids.slice(k, k + CHUNK);
-      for (const r of stmt.all({ ids: JSON.stringify(chunk), tenant: tenantId, at }) as Raw[]) {
-        out.push(toRow(r, at, dayStart, opts.interpolate === true));
-      }
+    const maxGapMs = opts.maxGapDays !== undefined ? opts.maxGapDays * DAY_MS : Infinity;
+    for (let k = 0; k < meterIds.length; k += CHUNK) {
+      const raw = stmt.all({ ids: JSON.stringify(meterIds.slice(k, k + CHUNK)), tenant: tenantId, at }) as Raw[];
+      yield raw.map((r) => toRow(r, at, dayStart, opts.interpolate === true, maxGapMs));
     }
-    return out;
   }
 }
 
-function toRow(r: Raw, cutoff: number, dayStart: number, interpolate: boolean): ExportRow {
+const DAY_MS = 86_400_000;
+
+function toRow(r: Raw, cutoff: number, dayStart: number, interpolate: boolean, maxGapMs: number): ExportRow {
   const row: ExportRow = {
     meter: { id: r.id, manufacturer: r.manufacturer, serial: r.serial, medium: r.medium, model: r.model },
     point: r.address === null ? null : { number: r.p_number, address: r.address, postalCode: r.postal_code, city: r.city },
@@ -151,6 +159,11 @@ function toRow(r: Raw, cutoff: number, dayStart: number, interpolate: boolean): 
   if (r.at !== null && r.at >= dayStart) return row; // read on the cut-off day: that reading bills
   if (r.pv_at == null || r.pv == null || r.nv_at == null || r.nv == null) return row; // nothing on one side
   if (r.nv < r.pv) return row; // a reset or an exchanged register: a line through it would be wrong
+  if (r.nv_at - r.pv_at > maxGapMs) {
+    // too long without a reading to guess the cut-off value: the file says missing rather than bill an old reading
+    row.reading = null;
+    return row;
+  }
   const volume = Math.round(r.pv + ((r.nv - r.pv) * (cutoff - r.pv_at)) / (r.nv_at - r.pv_at));
   // only the volume is estimated; the other registers are not carried over from another day
   row.reading = { at: cutoff, energy: null, volume, flow: null, power: null, tFlow: null, tReturn: null, info: null };

@@ -1,5 +1,7 @@
 import { Cron } from 'croner';
 import type { Db } from '../db/connection.js';
+import type { Env } from '../env.js';
+import { ExportJobSchedule } from './export-jobs.js';
 import type { Stores } from '../store/index.js';
 import { dueAt, runThinning, THINNING } from './thinning.js';
 
@@ -13,11 +15,14 @@ export interface SchedulerDeps {
   stores: Stores;
   now: () => number;
   log?: (line: string) => void;
+  /** Given by the server: scheduled exports (M13) need the data folder and mail settings. */
+  env?: Env;
 }
 
 export class Scheduler {
   #cron: Cron | null = null;
   #running = false;
+  #exports: ExportJobSchedule | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -26,18 +31,22 @@ export class Scheduler {
     this.#cron ??= new Cron(pattern, { unref: true, protect: true }, () => {
       this.tick();
     });
+    if (this.deps.env) this.#exports ??= new ExportJobSchedule({ ...this.deps, env: this.deps.env }).start();
     return this;
   }
 
   stop(): void {
     this.#cron?.stop();
     this.#cron = null;
+    this.#exports?.stop();
+    this.#exports = null;
   }
 
   /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */
   tick(): number[] {
     if (this.#running) return [];
     this.#running = true;
+    this.#exports?.sync(); // picks up a utility's changed time zone
     const done: number[] = [];
     try {
       const { db, stores, now, log } = this.deps;

@@ -2,13 +2,15 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../context.js';
 import { fieldCatalogue } from '../export/fields.js';
-import { ExportFormat, formatDate, render, type Rendered } from '../export/format.js';
+import { exportFile, selectionSummary } from '../export/file.js';
+import { ExportFormat, render, type RenderError } from '../export/format.js';
 import { exportRowsOf, type Selection } from '../export/rows.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
 import { unprocessableError, parseJson } from '../validate.js';
 import { actor } from './customers.js';
 import { instant, positiveId } from './metering-points.js';
+import { exportJobRoutes } from './export-jobs.js';
 import { idParam } from './params.js';
 
 // Billing exports (M13): the catalogue of variables, saved formats, a live preview and the
@@ -65,25 +67,13 @@ function build(c: Context<AppEnv>, format: ExportFormat, selection: Selection, a
   const timeZone = stores.readings.timeZone(tenantId);
   const source = exportRowsOf(db);
   const ids = source.meterIds(tenantId, selection);
-  const rows = source.rows(tenantId, ids, at, timeZone, { interpolate: format.interpolate, limit });
+  const rows = source.rows(tenantId, ids, at, timeZone, { interpolate: format.interpolate, maxGapDays: format.maxGapDays, limit });
   return { timeZone, meters: ids.length, rows, rendered: render(format, rows, { timeZone }) };
 }
 
-/** What the audit keeps of a selection: never a list of 100,000 ids. */
-function selectionSummary(s: Selection): Record<string, unknown> {
-  if (s.kind === 'meters') return { kind: 'meters', count: s.meterIds.length, meterIds: s.meterIds.length <= 50 ? s.meterIds : undefined };
-  return { ...s };
-}
-
-function fileName(formatName: string | null, format: ExportFormat, at: number, timeZone: string): string {
-  const slug = (formatName ?? 'export').normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'export';
-  const ext = format.kind === 'fixed' ? 'txt' : format.separator === '\t' ? 'tsv' : 'csv';
-  return `readout-${slug}-${formatDate(at, 'YYYY-MM-DD', timeZone)}.${ext}`;
-}
-
-function refuse(rendered: Rendered): never {
-  const errors = rendered.errors.slice(0, 50);
-  const more = rendered.errors.length - errors.length;
+function refuse(all: RenderError[]): never {
+  const errors = all.slice(0, 50);
+  const more = all.length - errors.length;
   throw unprocessableError(
     errors.map((e) => ({ field: `${e.row === 0 ? 'header' : `rows.${e.row}`}.columns.${e.column}`, message: e.message })).concat(
       more > 0 ? [{ field: 'rows', message: `and ${more} more rows or columns that do not fit` }] : []
@@ -128,10 +118,12 @@ export const exportRoutes = new Hono<AppEnv>()
   .post('/run', requirePermission('export'), async (c) => {
     const body = await parseJson(c, Run);
     const f = formatOf(c, body);
-    const { rendered, rows, timeZone } = build(c, f.format, body.selection, body.at);
-    if (rendered.errors.length) refuse(rendered);
-    const bytes = Buffer.from(rendered.text, 'utf8');
-    const { stores, now } = c.var.deps;
+    const { stores, now, db } = c.var.deps;
+    const tenantId = c.var.principal!.tenantId;
+    const file = exportFile(db, { tenantId, timeZone: stores.readings.timeZone(tenantId), format: f.format, formatName: f.name, selection: body.selection, at: body.at });
+    const checked = file.check();
+    if (checked.errors.length) refuse(checked.errors);
+    // audited before the first byte leaves (architecture.md decision 7), even if the client stops reading
     stores.exportFormats.downloaded(actor(c), now(), {
       formatId: f.id,
       formatName: f.name,
@@ -139,20 +131,33 @@ export const exportRoutes = new Hono<AppEnv>()
       columns: f.format.columns.map((col) => col.field),
       selection: selectionSummary(body.selection),
       at: body.at,
-      rows: rendered.rows,
-      estimated: rows.filter((r) => r.estimated).length,
-      bytes: bytes.length
+      rows: checked.rows,
+      estimated: checked.estimated,
+      bytes: checked.bytes
     });
-    const file = fileName(f.name, f.format, body.at, timeZone);
-    return c.body(new Uint8Array(bytes), 200, {
-      'content-type': `${f.format.kind === 'delimited' && f.format.separator !== '\t' ? 'text/csv' : 'text/plain'}; charset=utf-8`,
-      'content-disposition': `attachment; filename="${file}"; filename*=UTF-8''${encodeURIComponent(file)}`,
+    const pieces = file.chunks();
+    const encoder = new TextEncoder();
+    // pulled one piece (1,000 meters) at a time: the file is never one string in memory
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = pieces.next();
+        if (next.done) controller.close();
+        else if (next.value !== '') controller.enqueue(encoder.encode(next.value));
+      },
+      cancel() {
+        pieces.return(undefined);
+      }
+    });
+    return c.body(stream, 200, {
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${file.fileName}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
       'cache-control': 'no-store',
-      'x-export-rows': String(rendered.rows)
+      'x-export-rows': String(checked.rows)
     });
-  });
+  })
+  .route('/jobs', exportJobRoutes);
 
-const FORMAT = '{id, name, format: {kind, separator, quote, header, decimalMark, dateFormat, lineEnd, bom, interpolate, columns}, createdAt, updatedAt}';
+const FORMAT = '{id, name, format: {kind, separator, quote, header, decimalMark, dateFormat, lineEnd, bom, interpolate, maxGapDays?, columns}, createdAt, updatedAt}';
 
 describeRoute(
   {
@@ -206,6 +211,6 @@ describeRoute(
       'the download is audited (export.downloaded). 422 naming row and column when a value does not fit (never cut).',
     permission: 'export',
     body: Run,
-    response: 'the file (text/csv or text/plain, UTF-8), content-disposition attachment'
+    response: 'the file (text/csv or text/plain, UTF-8), streamed 1,000 meters at a time; content-disposition attachment; x-export-rows'
   }
 );

@@ -87,6 +87,8 @@ export class ExportFormatStore {
         | { name: string }
         | undefined;
       if (!r) throw notFound('Export format', id);
+      const jobs = this.db.prepare('select name from export_job where format_id = ? order by name').pluck().all(id) as string[];
+      if (jobs.length) throw conflict(`Export format "${r.name}" is used by the export job${jobs.length > 1 ? 's' : ''} ${jobs.map((j) => `"${j}"`).join(', ')}: change or delete ${jobs.length > 1 ? 'them' : 'it'} first.`);
       this.db.prepare('delete from export_format where id = ?').run(id);
       auditAs(this.db, actor, now, 'export-format.deleted', { formatId: id, name: r.name });
     })();

@@ -4,6 +4,7 @@ import { openVault } from '../vault.js';
 import { AuditStore } from './audit.js';
 import { CustomerStore } from './customers.js';
 import { ExportFormatStore } from './export-formats.js';
+import { ExportJobStore } from './export-jobs.js';
 import { GroupStore } from './groups.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
@@ -46,6 +47,8 @@ export interface Stores {
   syncExchanges: SyncExchangeStore;
   /** Saved billing export formats (M13). */
   exportFormats: ExportFormatStore;
+  /** Scheduled billing exports (M13). */
+  exportJobs: ExportJobStore;
 }
 
 export interface StoreOptions {
@@ -86,6 +89,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     ingest,
     sync: new SyncStore(db, devices, keys, settings, ingest),
     syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
-    exportFormats: new ExportFormatStore(db)
+    exportFormats: new ExportFormatStore(db),
+    exportJobs: new ExportJobStore(db)
   };
 }
