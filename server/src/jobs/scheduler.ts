@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import type { Db } from '../db/connection.js';
 import type { Stores } from '../store/index.js';
 import { dueAt, runThinning, THINNING } from './thinning.js';
+import { FolderScheduler } from './import-folder.js';
 
 // The job scheduler (croner): every 15 minutes it looks for work that is due. Thinning runs once
 // a day per utility, after the time of day its settings give (on its wall clock); a run missed
@@ -18,6 +19,7 @@ export interface SchedulerDeps {
 export class Scheduler {
   #cron: Cron | null = null;
   #running = false;
+  #folders: FolderScheduler | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -26,12 +28,15 @@ export class Scheduler {
     this.#cron ??= new Cron(pattern, { unref: true, protect: true }, () => {
       this.tick();
     });
+    this.#folders ??= new FolderScheduler(this.deps).start(); // watched import folders (M14), each on its own schedule
     return this;
   }
 
   stop(): void {
     this.#cron?.stop();
     this.#cron = null;
+    this.#folders?.stop();
+    this.#folders = null;
   }
 
   /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */

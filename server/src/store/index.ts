@@ -5,6 +5,7 @@ import { AuditStore } from './audit.js';
 import { CustomerStore } from './customers.js';
 import { ExportFormatStore } from './export-formats.js';
 import { GroupStore } from './groups.js';
+import { ImportStore } from './imports.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
 import { MeterStore } from './meters.js';
@@ -46,6 +47,8 @@ export interface Stores {
   syncExchanges: SyncExchangeStore;
   /** Saved billing export formats (M13). */
   exportFormats: ExportFormatStore;
+  /** Import runs, saved column mappings and watched folders (M14). */
+  imports: ImportStore;
 }
 
 export interface StoreOptions {
@@ -86,6 +89,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     ingest,
     sync: new SyncStore(db, devices, keys, settings, ingest),
     syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
-    exportFormats: new ExportFormatStore(db)
+    exportFormats: new ExportFormatStore(db),
+    imports: new ImportStore(db, _opts.dataDir)
   };
 }
