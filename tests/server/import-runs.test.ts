@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { kemFile } from './kem-file';
 import { apiClient, auditText } from './registry-client';
 
 // Import runs (M14): every import that is not a dry run leaves a run with its counts, every
@@ -90,6 +91,27 @@ describe('import runs', () => {
     const one = (await call(admin, 'GET', `/api/imports/runs/${res.json.runId}?q=77`)).json.run.rejected;
     expect(one.items).toEqual([{ line: 77, field: 'name', message: 'required, but empty' }]);
     expect((await call(admin, 'GET', `/api/imports/runs/${res.json.runId}?limit=0`)).status).toBe(422);
+  });
+});
+
+describe('key-file runs', () => {
+  const xml = (serial: string) =>
+    `<?xml version="1.0" encoding="utf-8"?><MetersInOrder><Meter><MeterName>MC21</MeterName><ConsumptionType>Heat</ConsumptionType>` +
+    `<SerialNo>${serial}</SerialNo><VendorId>KAM</VendorId><DEK>000102030405060708090A0B0C0D0E0F</DEK></Meter></MetersInOrder>`;
+
+  test('a KEM import records its run with the meter; a wrong password records a failed run saying so', async () => {
+    const file = kemFile(xml('72000001'), 'secret1');
+    const res = await call(admin, 'POST', '/api/imports/kem', { file, password: 'secret1', fileName: 'route 7.kem' });
+    expect(res.json).toMatchObject({ metersCreated: 1, status: 'ok' });
+    const run = (await call(admin, 'GET', `/api/imports/runs/${res.json.runId}`)).json.run;
+    expect(run).toMatchObject({ kind: 'kem', source: 'route 7.kem', status: 'ok', meters: 1, summary: { created: 1, keysCreated: 1 } });
+    expect(JSON.stringify(run)).not.toContain('0102030405');
+
+    const wrong = await call(admin, 'POST', '/api/imports/kem', { file, password: 'secret2', fileName: 'route 7.kem' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.json).toMatchObject({ reason: 'wrong-password', runId: expect.any(Number) });
+    const failed = (await call(admin, 'GET', `/api/imports/runs/${wrong.json.runId}`)).json.run;
+    expect(failed).toMatchObject({ status: 'failed', message: expect.stringMatching(/^Wrong password/) });
   });
 });
 
