@@ -37,8 +37,11 @@ describe('folder imports', () => {
     for (const path of ['/etc', '../outside', 'a/../../b', 'C:/x', 'a\\b', 'x/done']) {
       const res = await call(admin, 'POST', '/api/imports/folders', folderBody({ path }));
       expect(res.status, path).toBe(422);
+      expect(res.json.fields).toHaveLength(1); // one clear reason, not every rule at once
       expect(res.json.fields[0].field).toBe('path');
     }
+    expect((await call(admin, 'POST', '/api/imports/folders', folderBody({ path: '../x' }))).json.fields[0].message).toBe('must not contain ".."');
+    expect((await call(admin, 'POST', '/api/imports/folders', folderBody({ path: '/etc' }))).json.fields[0].message).toContain('not an absolute path');
     const bad = await call(admin, 'POST', '/api/imports/folders', folderBody({ schedule: 'every minute' }));
     expect(bad.status).toBe(422);
     expect(bad.json.fields[0]).toMatchObject({ field: 'schedule', message: expect.stringContaining('cron pattern') });

@@ -30,15 +30,24 @@ const MappingBody = z
   .strict();
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/;
+/** The one thing wrong with a folder path (the first found), or null. */
+function pathProblem(p: string): string | null {
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('\\')) return 'expected a folder below the imports folder, not an absolute path';
+  const parts = p.split('/');
+  if (parts.includes('..')) return 'must not contain ".."';
+  if (!parts.every((s) => SEGMENT.test(s))) return 'each part: letters, digits, . _ - or spaces, starting with a letter or digit';
+  if (['done', 'failed'].includes(parts.at(-1)!)) return 'done and failed are where imported files go; choose another name';
+  return null;
+}
 const folderPath = z
   .string({ error: 'expected a folder below the imports folder' })
   .trim()
   .min(1, 'enter a folder such as "billing/customers"')
   .max(200, 'at most 200 characters')
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), 'expected a folder below the imports folder, not an absolute path')
-  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
-  .refine((p) => p.split('/').every((s) => SEGMENT.test(s)), 'each part: letters, digits, . _ - or spaces, starting with a letter or digit')
-  .refine((p) => !['done', 'failed'].includes(p.split('/').at(-1)!), 'done and failed are where imported files go; choose another name');
+  .superRefine((p, ctx) => {
+    const why = pathProblem(p);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
 
 const schedule = z
   .string({ error: 'expected a cron pattern' })
