@@ -10,6 +10,7 @@ import type { ReadingMode } from '../store/meters.js';
 import { auditAs } from '../store/registry.js';
 import { parseCsv, type Separator } from './csv.js';
 import { FIELDS, resolveMapping, type CellValue, type ImportKind } from './fields.js';
+import { checkInstallations, writeInstallation } from './installations.js';
 
 export interface CsvImportRequest {
   kind: ImportKind;
@@ -201,6 +202,7 @@ class RollBack extends Error {}
 type Fail = (line: number, field: string | null, message: string) => void;
 
 function crossCheck(kind: ImportKind, rows: ParsedRow[], stores: Stores, tenantId: number, fail: Fail): void {
+  if (kind === 'installations') return checkInstallations(rows, stores, tenantId, fail);
   const seen = new Map<string, number>();
   const once = (row: ParsedRow, key: string, field: string, what: string) => {
     const first = seen.get(key);
@@ -327,6 +329,14 @@ function writeRow(
         }
       }
       if (outcome !== 'unchanged') touched.changed = r.id;
+      break;
+    }
+    case 'installations': {
+      const r = writeInstallation(row, stores, tenantId, now);
+      outcome = r.outcome;
+      if (outcome === 'created') touched.meter = r.meterId;
+      if (outcome !== 'unchanged') touched.changed = r.meterId;
+      if (r.installed) report.installed++;
       break;
     }
     case 'keys':

@@ -121,9 +121,10 @@ describeRoute(
     method: 'post',
     path: '/api/imports/csv',
     tag: 'Imports',
-    summary: 'Import customers, metering points, meters or keys from a CSV file',
+    summary: 'Import customers, metering points, meters, installations or keys from a CSV file',
     description:
-      'The file as text with its separator and a mapping {column: field} (columns named like the fields need none). Every row is ' +
+      'The file as text with its separator and a mapping {column: field} (columns named like the fields need none; GET /api/imports/fields ' +
+      'lists them). Kind installations takes one line per metering point with its customer and meter. Every row is ' +
       'checked first; with mode all-or-nothing (the default) a file with any bad row imports nothing (422 with the report), with ' +
       'valid-rows the valid rows are imported. dryRun checks only. Rows are matched by their natural key, so importing the same file ' +
       `again changes nothing. Importing keys also needs keys.write. At most ${MAX_CSV_CHARS / 1024 / 1024} MB. mappingId names a saved ` +

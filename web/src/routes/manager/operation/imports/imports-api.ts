@@ -4,13 +4,14 @@ import { failureText, request } from '$lib/api/client';
 // import-config.ts) and the small pieces of CSV reading the page does before anything is sent:
 // the header line, the separator, a mapping guessed from the column names.
 
-export type CsvKind = 'customers' | 'metering-points' | 'meters' | 'keys';
+export type CsvKind = 'installations' | 'customers' | 'metering-points' | 'meters' | 'keys';
 export type Kind = CsvKind | 'kem';
 export type Separator = ',' | ';' | '\t' | '|';
 export type Mode = 'all-or-nothing' | 'valid-rows';
 export type RunStatus = 'ok' | 'partial' | 'failed';
 
 export const KIND_LABEL: Record<Kind, string> = {
+  installations: 'Customers, metering points and meters',
   customers: 'Customers',
   'metering-points': 'Metering points',
   meters: 'Meters',

@@ -29,7 +29,7 @@ export class NewImport {
   fileName = $state<string | null>(null);
   /** The CSV as text, or the key file as base64. */
   content = $state<string | null>(null);
-  kind = $state<Kind>('customers');
+  kind = $state<Kind>('installations');
   separator = $state<Separator>(',');
   mapping = $state<Record<string, string | null>>({});
   saved = $state<SavedMapping[]>([]);
