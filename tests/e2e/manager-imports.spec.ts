@@ -5,6 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kemFile } from '../server/kem-file';
 import { signIn } from './session';
 
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
@@ -129,4 +130,32 @@ test('@manager a folder import set up on the page runs on its seconds schedule a
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByText(`Folder import "Customers ${run}" deleted`)).toBeVisible();
   expect(existsSync(join(location, 'done', `customers-${run}.csv`))).toBe(true);
+});
+
+test('@manager a Kamstrup key file: a wrong password is said beside the password, the right one imports the meter and its key', async ({ page }) => {
+  await signIn(page);
+  const meter = `7${Date.now().toString().slice(-7)}`;
+  const xml =
+    '<?xml version="1.0" encoding="utf-8"?><MetersInOrder><Meter><MeterName>MC21</MeterName><ConsumptionType>Heat</ConsumptionType>' +
+    `<SerialNo>${meter}</SerialNo><VendorId>KAM</VendorId><DEK>000102030405060708090A0B0C0D0E0F</DEK></Meter></MetersInOrder>`;
+  await page.goto('/manager/operation/imports');
+  await page.getByLabel('What the file holds').selectOption('kem');
+  await expect(page.getByText(/KEM or KEM2 key file, at most 10 MB/)).toBeVisible();
+  await page.getByLabel('Choose the file to import').setInputFiles({ name: `route-${run}.kem`, mimeType: 'application/xml', buffer: Buffer.from(kemFile(xml, 'Route7'), 'base64') });
+  await expect(page.getByText(`File: route-${run}.kem`)).toBeVisible();
+  await page.getByLabel('Password of the key file').fill('Route8');
+  await page.getByRole('button', { name: 'Check file' }).click();
+  await expect(page.locator('#kem-password-error')).toContainText('Wrong password');
+  await expect(page.getByLabel('Password of the key file')).toHaveAttribute('aria-invalid', 'true');
+
+  await page.getByLabel('Password of the key file').fill('Route7');
+  await page.getByRole('button', { name: 'Check file' }).click();
+  const report = page.getByTestId('import-report');
+  await expect(report.locator('dt:text-is("Meters to create") + dd')).toHaveText('1');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByText('Imported.')).toBeVisible();
+  await expect(report.locator('dt:text-is("Keys created") + dd')).toHaveText('1');
+  const found = (await (await page.request.get(`/api/meters?q=${meter}`)).json()) as { items: { hasKey: boolean }[] };
+  expect(found.items).toMatchObject([{ hasKey: true }]);
+  await expect(page.getByTestId('import-history').getByRole('row', { name: new RegExp(`route-${run}.kem`) }).first()).toContainText('OK');
 });

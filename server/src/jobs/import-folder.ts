@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { extname, join, basename } from 'node:path';
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
@@ -43,6 +43,16 @@ const SKIPPED = /^\.|\.(part|tmp|partial|crdownload)$/i;
 export function runFolderImport(deps: FolderDeps, folder: ImportFolder, by: Actor | null): FileResult[] {
   const { db, stores, now, log } = deps;
   if (!existsSync(folder.location)) return [];
+  // a file that cannot be moved away would be found again on every run: import nothing until it can
+  try {
+    for (const sub of ['done', 'failed']) {
+      mkdirSync(join(folder.location, sub), { recursive: true });
+      accessSync(join(folder.location, sub), constants.W_OK);
+    }
+  } catch (err) {
+    log?.(`folder import ${folder.id} (${folder.name}): cannot write to done/ or failed/ in ${folder.location}: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
   const actor: Actor = by ?? { tenantId: folder.tenantId, userId: null, name: `folder import "${folder.name}"`, device: null };
   const trigger = by ? 'manual' : 'scheduled';
   const mapping = folder.mappingId === null ? undefined : stores.imports.mappings.get(folder.tenantId, folder.mappingId).mapping;

@@ -112,6 +112,12 @@ export class NewImport {
     }
   }
 
+  /** Another separator gives other columns: match them again. */
+  async setSeparator(separator: Separator): Promise<void> {
+    this.separator = separator;
+    await this.preselect();
+  }
+
   apply(m: SavedMapping): void {
     this.savedId = m.id;
     if (m.separator !== this.separator && headerOf(this.content ?? '', m.separator).length > 1) this.separator = m.separator;
