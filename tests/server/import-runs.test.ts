@@ -84,6 +84,8 @@ describe('import runs', () => {
     const lines = Array.from({ length: 450 }, (_, i) => `P${i},`).join('\n');
     const res = await importCsv({ kind: 'customers', csv: `number,name\nOK1,Fine\n${lines}\n`, mode: 'valid-rows' });
     expect(res.json).toMatchObject({ invalid: 450, created: 1, status: 'partial' });
+    const all = (await call(admin, 'GET', `/api/imports/runs/${res.json.runId}`)).json.run.rejected;
+    expect(all.items).toHaveLength(450); // all of them by default
     const page = (await call(admin, 'GET', `/api/imports/runs/${res.json.runId}?limit=100&offset=400`)).json.run.rejected;
     expect(page).toMatchObject({ total: 450, offset: 400 });
     expect(page.items).toHaveLength(50);

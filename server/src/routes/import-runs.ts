@@ -12,7 +12,14 @@ import { idParam, paging, parseQuery } from './params.js';
 // column mapping may map to, for the Manager's mapping table.
 
 const RunList = z.object({ ...paging, folderId: z.coerce.number({ error: 'expected a folder import id' }).int().positive().optional() }).strict();
-const RunLines = z.object({ limit: paging.limit.default(200), offset: paging.offset, q: z.string().max(200).optional() }).strict();
+// all rejected lines of an ordinary file in one answer; a file with thousands of bad lines is paged
+const RunLines = z
+  .object({
+    limit: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(5000).default(1000),
+    offset: paging.offset,
+    q: z.string().max(200).optional()
+  })
+  .strict();
 
 export const importRuns = new Hono<AppEnv>()
   .get('/fields', requirePermission('import'), (c) =>
@@ -57,7 +64,7 @@ describeRoute(
     path: '/api/imports/runs/:id',
     tag: 'Imports',
     summary: 'One import run with its rejected lines',
-    description: 'The rejected lines are paged (limit default 200, at most 500) and filtered by q (a line number, or text in the field or reason).',
+    description: 'The rejected lines are paged (limit default 1000, at most 5000; rejected.total says how many) and filtered by q (a line number, or text in the field or reason).',
     permission: 'import',
     query: RunLines,
     response: '{run: {id, kind, source, trigger, user, folderId, startedAt, finishedAt, status, summary, rejectedCount, meters, message, rejected: {items: [{line, field, message}], total, limit, offset}}}'
