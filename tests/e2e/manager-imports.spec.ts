@@ -34,7 +34,7 @@ test('@manager import customers, points and meters from one CSV: map a renamed c
   await page.getByLabel('What the file holds').selectOption('installations');
   await chooseFile(page, `meters-${run}.csv`, csv);
   await expect(page.getByLabel('Separator')).toHaveValue(';'); // detected from the header line
-  await expect(page.getByText('Map a column to the required field "serial"')).toBeVisible();
+  await expect(page.getByText('Map a column to the required field "Serial number"')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Check file' })).toBeDisabled();
   await page.getByLabel('Zähler-Nr').selectOption('serial');
   await expect(page.getByLabel('manufacturer', { exact: true })).toHaveValue('manufacturer'); // matched by name

@@ -21,6 +21,33 @@ export const KIND_LABEL: Record<Kind, string> = {
 export const SEPARATOR_LABEL: Record<Separator, string> = { ',': 'Comma ( , )', ';': 'Semicolon ( ; )', '\t': 'Tab', '|': 'Bar ( | )' };
 export const STATUS_LABEL: Record<RunStatus, string> = { ok: 'OK', partial: 'Partly imported', failed: 'Failed' };
 
+/** How the mapping table names the server's fields (the value sent stays the field name). */
+export const FIELD_LABEL: Record<string, string> = {
+  number: 'Number',
+  name: 'Name',
+  email: 'E-mail',
+  phone: 'Phone',
+  address: 'Address',
+  postalCode: 'Postal code',
+  city: 'City',
+  lat: 'Latitude',
+  lon: 'Longitude',
+  customerNumber: 'Customer number',
+  customerName: 'Customer name',
+  meteringPointNumber: 'Metering point number',
+  manufacturer: 'Manufacturer (3 letters)',
+  serial: 'Serial number',
+  version: 'Version',
+  deviceType: 'Device type',
+  medium: 'Medium',
+  model: 'Model',
+  driver: 'Driver',
+  readingMode: 'Reading mode',
+  intervalS: 'Reading interval (s)',
+  installedFrom: 'Installed from (date)',
+  key: 'AES key (32 hex digits)'
+};
+
 export interface FieldInfo {
   name: string;
   required: boolean;
