@@ -47,7 +47,7 @@ export function runKemImport(
     throw new HTTPException(422, {
       message: result.message,
       cause: body,
-      res: new Response(JSON.stringify({ error: result.message, reason: result.reason, fields: [{ field, message: result.message }] }), {
+      res: new Response(JSON.stringify(body), {
         status: 422,
         headers: { 'content-type': 'application/json' }
       })

@@ -17,7 +17,10 @@ export interface RunContext {
   /** The file name (or folder/file for a folder import). */
   source: string;
   folderId?: number | null;
+  /** When the import started. */
   now: number;
+  /** The clock, for when it finished (the injected one in tests). */
+  clock?: () => number;
 }
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -107,7 +110,6 @@ function recorded<R>(
     trigger: ctx.trigger,
     userId: ctx.actor.userId,
     startedAt: ctx.now,
-    finishedAt: ctx.now,
     folderId: ctx.folderId ?? null,
     sha256: hash
   };
@@ -118,14 +120,16 @@ function recorded<R>(
     try {
       out = work();
     } catch (err) {
-      // the whole file is refused: keep a failed run, answer the 422 after the commit
+      // the whole file is refused before anything was written: keep a failed run, answer the 422 after the commit
       if (!(err instanceof HTTPException) || err.status !== 422) throw err;
       refused = err;
-      runId = stores.imports.record(ctx.actor.tenantId, { ...base, status: 'failed', summary: {}, rejected: [], message: err.message || 'the file was refused' }, []);
+      const finishedAt = ctx.clock?.() ?? ctx.now;
+      runId = stores.imports.record(ctx.actor.tenantId, { ...base, finishedAt, status: 'failed', summary: {}, rejected: [], message: err.message || 'the file was refused' }, []);
       return null;
     }
     const status: RunStatus = !out.imported ? 'failed' : out.summary.invalid ? 'partial' : 'ok';
-    runId = stores.imports.record(ctx.actor.tenantId, { ...base, status, summary: out.summary, rejected: out.rejected, message: out.message }, out.imported ? effects.changed : []);
+    const run = { ...base, finishedAt: ctx.clock?.() ?? ctx.now, status, summary: out.summary, rejected: out.rejected, message: out.message };
+    runId = stores.imports.record(ctx.actor.tenantId, run, out.imported ? effects.changed : []);
     return { report: out.report, status };
   })();
   if (refused) throw new RefusedImport(refused, runId);

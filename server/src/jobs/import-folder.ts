@@ -63,7 +63,7 @@ export function runFolderImport(deps: FolderDeps, folder: ImportFolder, by: Acto
   const results: FileResult[] = [];
   for (const file of files) {
     const path = join(folder.location, file);
-    const ctx = { actor, trigger, source: `${folder.path}/${file}`, folderId: folder.id, now: now() } as const;
+    const ctx = { actor, trigger, source: `${folder.path}/${file}`, folderId: folder.id, now: now(), clock: now } as const;
     const record = (status: RunStatus, message: string, hash: string | null) =>
       stores.imports.record(
         folder.tenantId,

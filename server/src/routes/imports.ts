@@ -113,7 +113,7 @@ export const imports = new Hono<AppEnv>()
   .route('/', importConfig);
 
 function runContext(c: Context<AppEnv>, source: string): RunContext {
-  return { actor: actor(c), trigger: 'manual', source, now: c.var.deps.now() };
+  return { actor: actor(c), trigger: 'manual', source, now: c.var.deps.now(), clock: c.var.deps.now };
 }
 
 describeRoute(
