@@ -38,6 +38,9 @@ describe('mapping', () => {
     const foreign = saved(3, { Nr: 'serial', Hersteller: 'manufacturer', Punkt: 'meteringPointNumber' });
     expect(bestSaved(['Nr', 'Hersteller'], [small, big, foreign])).toBe(big);
     expect(bestSaved(['Serial'], [small, big])).toBeNull();
+    const newer = saved(4, { Nr: 'serial', Hersteller: 'manufacturer' });
+    expect(bestSaved(['Nr', 'Hersteller'], [big, newer])).toBe(newer); // equally good: the newest
+    expect(bestSaved(['Nr', 'Hersteller'], [newer, big])).toBe(newer);
   });
 
   test('CSV cells are quoted only when needed', () => {

@@ -233,14 +233,14 @@ export function guessMapping(header: string[], fields: FieldInfo[]): Record<stri
   );
 }
 
-/** The saved mapping of this kind that knows the most of these columns (all of its own), if any. */
+/** The saved mapping that knows the most of these columns (all of its own); the newest of equals. */
 export function bestSaved(header: string[], saved: SavedMapping[]): SavedMapping | null {
   let best: SavedMapping | null = null;
   let score = 0;
   for (const m of saved) {
     const mapped = Object.entries(m.mapping).filter(([, f]) => f);
-    if (!mapped.every(([c]) => header.includes(c))) continue;
-    if (mapped.length > score) (best = m), (score = mapped.length);
+    if (!mapped.length || !mapped.every(([c]) => header.includes(c))) continue;
+    if (mapped.length > score || (mapped.length === score && best && m.id > best.id)) (best = m), (score = mapped.length);
   }
   return best;
 }
