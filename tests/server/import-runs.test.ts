@@ -57,6 +57,11 @@ describe('import runs', () => {
     expect(again.json).toMatchObject({ created: 0, unchanged: 2, status: 'partial' });
     expect((await call(admin, 'GET', `/api/imports/runs/${again.json.runId}`)).json.run.meters).toBe(0);
 
+    // "Last imported" (group panel): the newest run that touched meters, not the unchanged re-import
+    const tenant = (name: string) => server.db.prepare('select id from tenant where name = ?').pluck().get(name) as number;
+    expect(server.stores.imports.lastImported(tenant('Demo Utility'))).toEqual({ runId: res.json.runId, meterIds: expected });
+    expect(server.stores.imports.lastImported(tenant('Other Utility'))).toEqual({ runId: null, meterIds: [] });
+
     const list = (await call(admin, 'GET', '/api/imports/runs?limit=2')).json;
     expect(list.items.map((r: { id: number }) => r.id)).toEqual([again.json.runId, res.json.runId]);
     expect(list.total).toBeGreaterThanOrEqual(4);

@@ -150,6 +150,23 @@ export class ImportStore {
       .get(tenantId, sha256) as number | undefined;
   }
 
+  /**
+   * The group panel's "Last imported" (M3): the meters of the newest import run that created or
+   * changed any, with that run's id (null when no import has touched a meter yet).
+   */
+  lastImported(tenantId: number): { runId: number | null; meterIds: number[] } {
+    const runId = this.db
+      .prepare(
+        `select r.id from import_run r where r.tenant_id = ? and exists (select 1 from import_run_meter m where m.run_id = r.id)
+          order by r.started_at desc, r.id desc limit 1`
+      )
+      .pluck()
+      .get(tenantId) as number | undefined;
+    if (runId === undefined) return { runId: null, meterIds: [] };
+    const meterIds = this.db.prepare('select meter_id from import_run_meter where run_id = ? order by meter_id').pluck().all(runId) as number[];
+    return { runId, meterIds };
+  }
+
   /** The latest run of each folder, for the folder list. */
   lastOfFolder(tenantId: number, folderId: number): RunSummary | null {
     const r = this.db
