@@ -129,3 +129,43 @@ describe('CSV import of metering points and meters', () => {
     expect(res.json.errors[0]).toMatchObject({ line: 2, field: 'customerNumber' });
   });
 });
+
+describe('CSV import of installations (customer, metering point and meter on one line)', () => {
+  const MAP = { Kunde: 'customerNumber', Navn: 'customerName', Malepunkt: 'meteringPointNumber', Adresse: 'address', Fabrikat: 'manufacturer', Serienr: 'serial' };
+  const HEAD = 'Kunde;Navn;Malepunkt;Adresse;Fabrikat;Serienr\n';
+
+  test('creates all three, links them, installs the meter; the same file again changes nothing', async () => {
+    const csv = HEAD + 'I1;Inge;IP1;Toldbodgade 1;KAM;73000001\nI1;Inge;IP2;Toldbodgade 2;KAM;73000002\n;;IP3;Toldbodgade 3;KAM;73000003\n';
+    const res = await importCsv(admin, { kind: 'installations', separator: ';', mapping: MAP, csv });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ rows: 3, created: 3, installed: 3, status: 'ok' });
+    const found = (await call(admin, 'GET', '/api/meters?q=Inge')).json.items.map((m: { serial: string }) => m.serial).sort();
+    expect(found).toEqual(['73000001', '73000002']);
+    const third = (await call(admin, 'GET', '/api/meters?q=73000003')).json.items[0];
+    expect(third).toMatchObject({ meteringPoint: { address: 'Toldbodgade 3' }, customer: null });
+    const again = await importCsv(admin, { kind: 'installations', separator: ';', mapping: MAP, csv });
+    expect(again.json).toMatchObject({ created: 0, updated: 0, unchanged: 3, installed: 0 });
+    const renamed = await importCsv(admin, { kind: 'installations', separator: ';', mapping: MAP, csv: csv.replaceAll('Inge', 'Inge Lund') });
+    // the customer is renamed by its first line; its second line finds it renamed already
+    expect(renamed.json).toMatchObject({ created: 0, updated: 1, unchanged: 2 });
+    expect((await call(admin, 'GET', '/api/meters?q=Inge%20Lund')).json.total).toBe(2);
+  });
+
+  test('each line problem is named: name without number, twice the same point, a meter installed elsewhere', async () => {
+    const csv =
+      HEAD +
+      ';Nobody;JP1;Vej 1;KAM;73100001\n' + // line 2: a name without a customer number
+      'J1;Jens;JP2;Vej 2;KAM;73100002\n' +
+      'J1;Jens;JP2;Vej 2;KAM;73100003\n' + // line 4: JP2 again
+      'J2;Jonna;JP5;Vej 5;KAM;73000001\n' + // line 5: installed at IP1 since the test above
+      'J3;;JP6;Vej 6;KAM;73100006\n'; // line 6: a number without a name
+    const res = await importCsv(admin, { kind: 'installations', separator: ';', mapping: MAP, csv, dryRun: true });
+    expect(res.json.errors).toEqual([
+      { line: 2, field: 'customerNumber', message: 'required when a customer name is given' },
+      { line: 4, field: 'meteringPointNumber', message: 'the same metering point is also on line 3' },
+      { line: 5, field: 'meteringPointNumber', message: expect.stringContaining('installed at another metering point') },
+      { line: 6, field: 'customerName', message: 'required when a customer number is given' }
+    ]);
+    expect(res.json).toMatchObject({ valid: 1, invalid: 4 });
+  });
+});

@@ -3,7 +3,9 @@
 import { parseMeterKey } from '../store/keys.js';
 import { READING_MODES } from '../store/meters.js';
 
-export const IMPORT_KINDS = ['customers', 'metering-points', 'meters', 'keys'] as const;
+// 'installations': one line per metering point with its customer and meter, as billing systems
+// usually deliver them (import/installations.ts).
+export const IMPORT_KINDS = ['customers', 'metering-points', 'meters', 'keys', 'installations'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export type CellValue = string | number | Uint8Array | null;
@@ -83,7 +85,29 @@ export const FIELDS: Record<ImportKind, Record<string, FieldSpec>> = {
     meteringPointNumber: f(text(64)),
     installedFrom: f(instant)
   },
-  keys: { serial: f(serial, true), manufacturer: f(manufacturer), key: f(key, true) }
+  keys: { serial: f(serial, true), manufacturer: f(manufacturer), key: f(key, true) },
+  installations: {
+    customerNumber: f(text(64)),
+    customerName: f(text(200)),
+    email: f(text(200)),
+    phone: f(text(50)),
+    meteringPointNumber: f(text(64), true),
+    address: f(text(300), true),
+    postalCode: f(text(20)),
+    city: f(text(100)),
+    lat: f(decimal(-90, 90)),
+    lon: f(decimal(-180, 180)),
+    manufacturer: f(manufacturer, true),
+    serial: f(serial, true),
+    version: f(integer(0, 255)),
+    deviceType: f(integer(0, 255)),
+    medium: f(text(30)),
+    model: f(text(100)),
+    driver: f(text(64)),
+    readingMode: f(readingMode),
+    intervalS: f(integer(1, 31_622_400)),
+    installedFrom: f(instant)
+  }
 };
 
 /** Header → field, from the caller's mapping or, without one, from headers named like fields. */

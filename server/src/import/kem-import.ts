@@ -7,7 +7,7 @@ import type { Db } from '../db/connection.js';
 import type { Stores } from '../store/index.js';
 import { auditAs } from '../store/registry.js';
 import { decryptKem } from './kem.js';
-import type { ImportEffects } from './run.js';
+import { noEffects, type ImportEffects } from './run.js';
 
 export interface KemImportRequest {
   file: Uint8Array;
@@ -43,8 +43,11 @@ export function runKemImport(
   const result = decryptKem(req.file, req.password);
   if (!result.ok) {
     const field = result.reason === 'wrong-password' || result.reason === 'password-too-long' ? 'password' : 'file';
+    const body = { error: result.message, reason: result.reason, fields: [{ field, message: result.message }] };
     throw new HTTPException(422, {
-      res: new Response(JSON.stringify({ error: result.message, reason: result.reason, fields: [{ field, message: result.message }] }), {
+      message: result.message,
+      cause: body,
+      res: new Response(JSON.stringify(body), {
         status: 422,
         headers: { 'content-type': 'application/json' }
       })
@@ -92,7 +95,7 @@ export function runKemImport(
   }
   if (!good.length || (errors.length && req.mode === 'all-or-nothing')) return report;
   const { now } = opts;
-  const touched: ImportEffects = { meters: [], keys: [] };
+  const touched = noEffects();
   db.transaction(() => {
     for (const m of good) {
       let id = stores.meters.idByIdentity(actor.tenantId, m.manufacturer, m.serial);
@@ -107,6 +110,7 @@ export function runKemImport(
       }
       const outcome = stores.keys.put(actor.tenantId, id, m.key!, 'kem', now);
       if (outcome !== 'unchanged') touched.keys.push(id);
+      if (outcome !== 'unchanged' || touched.meters.at(-1) === id) touched.changed.push(id);
       if (outcome === 'created') report.keysCreated++;
       else if (outcome === 'updated') report.keysUpdated++;
       else report.keysUnchanged++;
@@ -125,5 +129,6 @@ export function runKemImport(
   })();
   effects?.meters.push(...touched.meters);
   effects?.keys.push(...touched.keys);
+  effects?.changed.push(...touched.changed);
   return report;
 }

@@ -10,6 +10,7 @@ import type { ReadingMode } from '../store/meters.js';
 import { auditAs } from '../store/registry.js';
 import { parseCsv, type Separator } from './csv.js';
 import { FIELDS, resolveMapping, type CellValue, type ImportKind } from './fields.js';
+import { checkInstallations, writeInstallation } from './installations.js';
 
 export interface CsvImportRequest {
   kind: ImportKind;
@@ -58,7 +59,13 @@ export interface ImportEffects {
   meters: number[];
   /** Meters whose key was created or replaced. */
   keys: number[];
+  /** Every meter created, changed, installed or given a new key: the run's "Last imported" meters. */
+  changed: number[];
+  /** Every rejected line, also beyond MAX_LISTED_ERRORS, for the import run's result page. */
+  rejected: RowError[];
 }
+
+export const noEffects = (): ImportEffects => ({ meters: [], keys: [], changed: [], rejected: [] });
 
 type Values = Record<string, CellValue | undefined>;
 interface ParsedRow {
@@ -70,6 +77,8 @@ interface ParsedRow {
 
 function unprocessable(error: string, extra: Record<string, unknown>): HTTPException {
   return new HTTPException(422, {
+    message: error,
+    cause: { error, ...extra },
     res: new Response(JSON.stringify({ error, ...extra }), { status: 422, headers: { 'content-type': 'application/json' } })
   });
 }
@@ -143,18 +152,20 @@ export function runCsvImport(db: Db, stores: Stores, actor: Actor, req: CsvImpor
     report.moreErrors = Math.max(0, errors.length - MAX_LISTED_ERRORS);
     report.invalid = badLines.size;
     report.valid = rows.length - badLines.size;
+    if (effects) effects.rejected = errors;
     return report;
   };
   if (req.dryRun || !valid.length || (errors.length && req.mode === 'all-or-nothing')) return finish();
 
   // 3. write, one savepoint per row so an unexpected conflict becomes that row's error
-  const touched: ImportEffects = { meters: [], keys: [] };
+  const touched = noEffects();
   const write = db.transaction(() => {
     for (const row of valid) {
       try {
         const t = db.transaction(() => writeRow(req.kind, row, stores, actor.tenantId, now, report))();
         if (t.meter !== undefined) touched.meters.push(t.meter);
         if (t.key !== undefined) touched.keys.push(t.key);
+        if (t.changed !== undefined) touched.changed.push(t.changed);
       } catch (err) {
         if (!(err instanceof HTTPException)) throw err;
         fail(row.line, null, err.message);
@@ -178,6 +189,7 @@ export function runCsvImport(db: Db, stores: Stores, actor: Actor, req: CsvImpor
     write();
     effects?.meters.push(...touched.meters);
     effects?.keys.push(...touched.keys);
+    effects?.changed.push(...touched.changed);
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
     report.created = report.updated = report.unchanged = report.installed = 0;
@@ -190,6 +202,7 @@ class RollBack extends Error {}
 type Fail = (line: number, field: string | null, message: string) => void;
 
 function crossCheck(kind: ImportKind, rows: ParsedRow[], stores: Stores, tenantId: number, fail: Fail): void {
+  if (kind === 'installations') return checkInstallations(rows, stores, tenantId, fail);
   const seen = new Map<string, number>();
   const once = (row: ParsedRow, key: string, field: string, what: string) => {
     const first = seen.get(key);
@@ -260,10 +273,17 @@ const str = (v: CellValue | undefined) => (v === undefined ? undefined : v === n
 const num = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : Number(v));
 
 /** Writes one row; answers the meter it created or whose key it changed. */
-function writeRow(kind: ImportKind, row: ParsedRow, stores: Stores, tenantId: number, now: number, report: ImportReport): { meter?: number; key?: number } {
+function writeRow(
+  kind: ImportKind,
+  row: ParsedRow,
+  stores: Stores,
+  tenantId: number,
+  now: number,
+  report: ImportReport
+): { meter?: number; key?: number; changed?: number } {
   const v = row.values;
   let outcome: 'created' | 'updated' | 'unchanged';
-  const touched: { meter?: number; key?: number } = {};
+  const touched: { meter?: number; key?: number; changed?: number } = {};
   switch (kind) {
     case 'customers':
       outcome = stores.customers.upsertByNumber(tenantId, { number: String(v.number), name: String(v.name), email: str(v.email), phone: str(v.phone) }, now);
@@ -308,11 +328,20 @@ function writeRow(kind: ImportKind, row: ParsedRow, stores: Stores, tenantId: nu
           if (outcome === 'unchanged') outcome = 'updated';
         }
       }
+      if (outcome !== 'unchanged') touched.changed = r.id;
+      break;
+    }
+    case 'installations': {
+      const r = writeInstallation(row, stores, tenantId, now);
+      outcome = r.outcome;
+      if (outcome === 'created') touched.meter = r.meterId;
+      if (outcome !== 'unchanged') touched.changed = r.meterId;
+      if (r.installed) report.installed++;
       break;
     }
     case 'keys':
       outcome = stores.keys.put(tenantId, row.ref.meterId!, v.key as Uint8Array, 'csv', now);
-      if (outcome !== 'unchanged') touched.key = row.ref.meterId!;
+      if (outcome !== 'unchanged') touched.key = touched.changed = row.ref.meterId!;
       break;
   }
   report[outcome]++;

@@ -4,6 +4,7 @@ import type { Env } from '../env.js';
 import { ExportJobSchedule } from './export-jobs.js';
 import type { Stores } from '../store/index.js';
 import { dueAt, runThinning, THINNING } from './thinning.js';
+import { FolderScheduler } from './import-folder.js';
 
 // The job scheduler (croner): every 15 minutes it looks for work that is due. Thinning runs once
 // a day per utility, after the time of day its settings give (on its wall clock); a run missed
@@ -23,6 +24,7 @@ export class Scheduler {
   #cron: Cron | null = null;
   #running = false;
   #exports: ExportJobSchedule | null = null;
+  #folders: FolderScheduler | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -32,6 +34,7 @@ export class Scheduler {
       this.tick();
     });
     if (this.deps.env) this.#exports ??= new ExportJobSchedule({ ...this.deps, env: this.deps.env }).start();
+    this.#folders ??= new FolderScheduler(this.deps).start(); // watched import folders (M14), each on its own schedule
     return this;
   }
 
@@ -40,6 +43,8 @@ export class Scheduler {
     this.#cron = null;
     this.#exports?.stop();
     this.#exports = null;
+    this.#folders?.stop();
+    this.#folders = null;
   }
 
   /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */

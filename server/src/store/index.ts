@@ -6,6 +6,7 @@ import { CustomerStore } from './customers.js';
 import { ExportFormatStore } from './export-formats.js';
 import { ExportJobStore } from './export-jobs.js';
 import { GroupStore } from './groups.js';
+import { ImportStore } from './imports.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
 import { MeterStore } from './meters.js';
@@ -49,6 +50,8 @@ export interface Stores {
   exportFormats: ExportFormatStore;
   /** Scheduled billing exports (M13). */
   exportJobs: ExportJobStore;
+  /** Import runs, saved column mappings and watched folders (M14). */
+  imports: ImportStore;
 }
 
 export interface StoreOptions {
@@ -90,6 +93,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     sync: new SyncStore(db, devices, keys, settings, ingest),
     syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
     exportFormats: new ExportFormatStore(db),
-    exportJobs: new ExportJobStore(db)
+    exportJobs: new ExportJobStore(db),
+    imports: new ImportStore(db, _opts.dataDir)
   };
 }
