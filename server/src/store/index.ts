@@ -8,6 +8,7 @@ import { GroupStore } from './groups.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
 import { MeterStore } from './meters.js';
+import { MeterPositionStore } from './meter-positions.js';
 import { DeviceStore } from './devices.js';
 import { PermissionStore } from './permissions.js';
 import { TokenStore } from './tokens.js';
@@ -46,6 +47,8 @@ export interface Stores {
   syncExchanges: SyncExchangeStore;
   /** Saved billing export formats (M13). */
   exportFormats: ExportFormatStore;
+  /** Meter positions for the Manager map (M1). */
+  meterPositions: MeterPositionStore;
 }
 
 export interface StoreOptions {
@@ -86,6 +89,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     ingest,
     sync: new SyncStore(db, devices, keys, settings, ingest),
     syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
-    exportFormats: new ExportFormatStore(db)
+    exportFormats: new ExportFormatStore(db),
+    meterPositions: new MeterPositionStore(db)
   };
 }
