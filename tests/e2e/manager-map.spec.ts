@@ -7,6 +7,8 @@ import { makeDrive, seedDrive } from '../../bench/lib/seed.mjs';
 import { signIn } from './session';
 
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
+// the service worker would fetch (and cache) tiles itself, out of page.route's sight
+test.use({ serviceWorkers: 'block' });
 
 /** Names and serials are unique per attempt: a retry runs against the same server. */
 const run = Date.now().toString(36);
@@ -104,4 +106,42 @@ test('@manager a group whose meters have no position says where positions come f
     "positions come from the metering points' lat/lon"
   );
   await expect(mapOf(page)).toHaveAttribute('aria-label', /^Map of 0 meters\./);
+});
+
+test('@manager tiles come only from the URL set in this browser, and failed tiles are reported', async ({ page }) => {
+  await signIn(page);
+  const drive = makeDrive({ count: 3, seed: 800 + (Date.now() % 90), perStreet: 3 });
+  const { groupIds } = await seedDrive(page.request, drive, { groups: [{ name: `E2E map tiles ${run}`, from: 0, to: 3 }] });
+  const asked: string[] = [];
+  await page.route('**/e2e-tiles/**', (route) => {
+    asked.push(new URL(route.request().url()).pathname);
+    return route.fulfill({ status: 404, body: 'no tile here' });
+  });
+
+  // no tile URL set (a fresh browser profile): the meters on a plain background, no tile asked for
+  await openMap(page, groupIds[0]);
+  await expect.poll(() => drawnTotal(page)).toBe(3);
+  expect(asked).toEqual([]);
+  await expect(mapOf(page)).toHaveClass(/plain/);
+
+  // the browser's tile setting (what the field map's "Map background" form stores)
+  await page.evaluate(
+    (url) =>
+      new Promise<void>((done, fail) => {
+        const open = indexedDB.open('readout');
+        open.onerror = () => fail(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put({ key: 'map.tiles', value: { url, attribution: 'E2E tiles' } });
+          tx.oncomplete = () => (open.result.close(), done());
+          tx.onerror = () => fail(tx.error);
+        };
+      }),
+    `${new URL(page.url()).origin}/e2e-tiles/{z}/{x}/{y}.png`
+  );
+  await openMap(page, groupIds[0]);
+  await expect.poll(() => asked.length).toBeGreaterThan(0);
+  expect(asked.every((p) => /^\/e2e-tiles\/\d+\/\d+\/\d+\.png$/.test(p))).toBe(true);
+  await expect(page.getByRole('status').filter({ hasText: /map tiles? failed to load/ })).toBeVisible();
+  await expect(page.locator('.ol-attribution')).toContainText('E2E tiles');
 });

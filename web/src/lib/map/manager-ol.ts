@@ -13,7 +13,6 @@ import ScaleLine from 'ol/control/ScaleLine';
 import { buffer } from 'ol/extent';
 import Point from 'ol/geom/Point';
 import { defaults as defaultInteractions } from 'ol/interaction/defaults';
-import type BaseLayer from 'ol/layer/Base';
 import VectorImageLayer from 'ol/layer/VectorImage';
 import { fromLonLat, transformExtent } from 'ol/proj';
 import VectorSource from 'ol/source/Vector';
@@ -22,6 +21,7 @@ import { ClusterIndex } from './manager-clusters';
 import { STRIDE, type Positions } from './manager-positions';
 import { clusterRadius, clusterStyle, meterStyle } from './manager-style';
 import { MARKER_RADIUS } from './route-layer';
+import { TileSwitch } from './tile-switch';
 import type { TileSetting } from './tiles';
 
 export interface ManagerMapHandlers {
@@ -49,8 +49,7 @@ export class ManagerMapController {
   readonly layer: VectorImageLayer<VectorSource<Feature<Point>>>;
   readonly #index = new ClusterIndex();
   #data: Positions | null = null;
-  #tiles: BaseLayer | null = null;
-  #tileKey = '';
+  readonly #tiles: TileSwitch;
   #fitPending = false;
   /** The refresh running now, and whether another move came meanwhile. */
   #refreshing: Promise<void> | null = null;
@@ -70,6 +69,7 @@ export class ManagerMapController {
       keyboardEventTarget: target,
       view: new View({ center: fromLonLat([10, 56]), zoom: 6, maxZoom: 20 })
     });
+    this.#tiles = new TileSwitch(this.map, (n) => this.on.tileErrors(n));
     this.map.on('moveend', () => void this.refresh());
     this.map.on('singleclick', (e) => void this.clickAt(e.pixel));
     this.map.on('change:size', () => {
@@ -192,29 +192,14 @@ export class ManagerMapController {
   }
 
   /** Puts tiles under the meters, or takes them away (null: no tile request at all). */
-  async setTiles(setting: TileSetting | null): Promise<void> {
-    const key = setting ? `${setting.url}\n${setting.attribution}` : '';
-    if (key === this.#tileKey) return;
-    this.#tileKey = key;
-    if (this.#tiles) {
-      this.map.removeLayer(this.#tiles);
-      this.#tiles = null;
-      for (const c of this.map.getControls().getArray().filter((c) => c.get('tiles') === true)) this.map.removeControl(c);
-    }
-    this.on.tileErrors(0);
-    if (!setting) return;
-    const { tileLayer } = await import('./ol-tiles');
-    if (key !== this.#tileKey) return;
-    const { layer, attribution } = tileLayer(setting, (n) => this.on.tileErrors(n));
-    this.#tiles = layer;
-    this.map.getLayers().insertAt(0, layer);
-    this.map.addControl(attribution);
+  setTiles(setting: TileSetting | null): Promise<void> {
+    return this.#tiles.set(setting);
   }
 
   destroy(): void {
     this.map.setTarget(undefined);
     this.layer.dispose();
-    this.#tiles?.dispose();
+    this.#tiles.dispose();
     this.#index.destroy();
   }
 }
