@@ -35,7 +35,7 @@ async function helper(file) {
   return existsSync(path) ? import(pathToFileURL(path).href) : null;
 }
 
-async function mapFps(page) {
+export async function mapFps(page) {
   await page.goto('/manager/meters?view=map&bench');
   await page.waitForFunction(() => window.__managerMap !== undefined, null, { timeout: 60_000 });
   const map = page.getByTestId('manager-map');
