@@ -60,10 +60,18 @@ test('@manager the map shows a group\'s meters clustered, follows the group, zoo
   // the whole group fits the view: the meters are clustered, each cluster labelled with its count
   expect(Number(await map.getAttribute('data-clusters'))).toBeGreaterThan(0);
 
-  // the map follows the group
-  await openMap(page, groupIds[1]);
+  // the map follows the group picked on the page (a client-side navigation: the same map, new data)
+  await page.evaluate((href) => {
+    (window as unknown as { __samePage: boolean }).__samePage = true;
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = 'Other group';
+    document.body.append(a);
+  }, `/manager/meters?view=map&group=${groupIds[1]}&bench`);
+  await page.getByRole('link', { name: 'Other group' }).click();
   await expect(map).toHaveAttribute('aria-label', /^Map of 20 meters\./);
   await expect.poll(() => drawnTotal(page)).toBe(20);
+  expect(await page.evaluate(() => (window as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
 
   // keyboard: + zooms in once the map has focus
   await map.focus();
