@@ -72,8 +72,9 @@ export class ManagerMapController {
     this.#tiles = new TileSwitch(this.map, (n) => this.on.tileErrors(n));
     this.map.on('moveend', () => void this.refresh());
     this.map.on('singleclick', (e) => void this.clickAt(e.pixel));
+    // a map that had no size when its data came (hidden, still laid out) fits once it has one
     this.map.on('change:size', () => {
-      if (this.#fitPending) this.fit();
+      if (this.#fitPending && !this.fit()) void this.refresh();
     });
   }
 
