@@ -26,6 +26,7 @@ import { groups } from './routes/groups.js';
 import { imports } from './routes/imports.js';
 import { meteringPoints } from './routes/metering-points.js';
 import { meters } from './routes/meters.js';
+import { meterPositions } from './routes/meter-positions.js';
 import { deviceRoute, sync } from './routes/sync.js';
 import { syncExchanges } from './routes/sync-exchanges.js';
 
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/customers', customers)
     .route('/metering-points', meteringPoints)
     .route('/meters', meters)
+    .route('/meter-positions', meterPositions)
     .route('/groups', groups)
     .route('/imports', imports)
     .route('/users', users)

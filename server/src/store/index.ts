@@ -10,6 +10,7 @@ import { ImportStore } from './imports.js';
 import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
 import { MeterStore } from './meters.js';
+import { MeterPositionStore } from './meter-positions.js';
 import { DeviceStore } from './devices.js';
 import { PermissionStore } from './permissions.js';
 import { TokenStore } from './tokens.js';
@@ -52,6 +53,8 @@ export interface Stores {
   exportJobs: ExportJobStore;
   /** Import runs, saved column mappings and watched folders (M14). */
   imports: ImportStore;
+  /** Meter positions for the Manager map (M1). */
+  meterPositions: MeterPositionStore;
 }
 
 export interface StoreOptions {
@@ -94,6 +97,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
     exportFormats: new ExportFormatStore(db),
     exportJobs: new ExportJobStore(db),
-    imports: new ImportStore(db, _opts.dataDir)
+    imports: new ImportStore(db, _opts.dataDir),
+    meterPositions: new MeterPositionStore(db)
   };
 }

@@ -15,7 +15,6 @@ import { defaults as defaultControls } from 'ol/control/defaults';
 import ScaleLine from 'ol/control/ScaleLine';
 import Point from 'ol/geom/Point';
 import { defaults as defaultInteractions } from 'ol/interaction/defaults';
-import type BaseLayer from 'ol/layer/Base';
 import VectorImageLayer from 'ol/layer/VectorImage';
 import { fromLonLat, toLonLat } from 'ol/proj';
 import VectorSource from 'ol/source/Vector';
@@ -26,6 +25,7 @@ import Style from 'ol/style/Style';
 import type { OwnPosition } from '$lib/util/geolocation';
 import 'ol/ol.css';
 import { MARKER_RADIUS, markerSpec, type MapPoint } from './route-layer';
+import { TileSwitch } from './tile-switch';
 
 /** One Style object per make and size: OL draws each distinct shape once and then copies it. */
 const styles = new globalThis.Map<string, Style>();
@@ -74,8 +74,7 @@ export class RouteMapController {
   readonly #ownEl: HTMLElement;
   #ownFix: OwnPosition | null = null;
   #following = false;
-  #tiles: BaseLayer | null = null;
-  #tileKey = '';
+  readonly #tiles: TileSwitch;
   #fitPending = false;
 
   constructor(
@@ -106,6 +105,7 @@ export class RouteMapController {
       keyboardEventTarget: target,
       view: new View({ center: fromLonLat([0, 30]), zoom: 2, maxZoom: 20 })
     });
+    this.#tiles = new TileSwitch(this.map, (n) => this.on.tileErrors(n));
     this.map.on('singleclick', (e) => this.on.select(this.meterAt(e.pixel)));
     this.map.on('pointerdrag', () => {
       if (!this.#following) return;
@@ -214,29 +214,14 @@ export class RouteMapController {
   }
 
   /** Puts tiles under the meters, or takes them away (null: no tile request at all). */
-  async setTiles(setting: TileSetting | null): Promise<void> {
-    const key = setting ? `${setting.url}\n${setting.attribution}` : '';
-    if (key === this.#tileKey) return;
-    this.#tileKey = key;
-    if (this.#tiles) {
-      this.map.removeLayer(this.#tiles);
-      this.#tiles = null;
-      for (const c of this.map.getControls().getArray().filter((c) => c.get('tiles') === true)) this.map.removeControl(c);
-    }
-    this.on.tileErrors(0);
-    if (!setting) return;
-    const { tileLayer } = await import('./ol-tiles');
-    if (key !== this.#tileKey) return; // changed again while loading
-    const { layer, attribution } = tileLayer(setting, (n) => this.on.tileErrors(n));
-    this.#tiles = layer;
-    this.map.getLayers().insertAt(0, layer);
-    this.map.addControl(attribution);
+  setTiles(setting: TileSetting | null): Promise<void> {
+    return this.#tiles.set(setting);
   }
 
   destroy(): void {
     this.map.setTarget(undefined);
     this.layer.dispose();
-    this.#tiles?.dispose();
+    this.#tiles.dispose();
   }
 
   #sizeAccuracy(): void {
