@@ -46,11 +46,16 @@ const ListQuery = z
     q: z.string().max(200, 'at most 200 characters').optional(),
     sort: z.enum(METER_SORTS, { error: `expected one of ${METER_SORTS.join(', ')}` }).optional(),
     desc: queryFlag.optional(),
-    group: z.union([z.literal('ungrouped'), z.coerce.number().int().positive()], { error: 'expected a group id or "ungrouped"' }).optional(),
+    group: z
+      .union([z.literal('ungrouped'), z.literal('last-imported'), z.coerce.number().int().positive()], {
+        error: 'expected a group id, "ungrouped" or "last-imported"'
+      })
+      .optional(),
     key: z.enum(['present', 'missing'], { error: 'expected present or missing' }).optional(),
     ...paging
   })
   .strict();
+const IdsQuery = ListQuery.omit({ limit: true, offset: true });
 const DeleteQuery = z.object({ force: queryFlag.optional() }).strict();
 const Install = z.object({ meteringPointId: positiveId, from: instant }).strict();
 const Uninstall = z.object({ at: instant }).strict();
@@ -58,6 +63,10 @@ const Uninstall = z.object({ at: instant }).strict();
 export const meters = new Hono<AppEnv>()
   .get('/', requirePermission('meters.read'), (c) => {
     return c.json(c.var.deps.stores.meters.list(c.var.principal!.tenantId, parseQuery(c, ListQuery)));
+  })
+  .get('/ids', requirePermission('meters.read'), (c) => {
+    const ids = c.var.deps.stores.meters.ids(c.var.principal!.tenantId, parseQuery(c, IdsQuery));
+    return c.json({ ids, total: ids.length });
   })
   .get('/:id', requirePermission('meters.read'), (c) => {
     return c.json({ meter: c.var.deps.stores.meters.detail(c.var.principal!.tenantId, idParam(c)) });
@@ -107,7 +116,8 @@ export const meters = new Hono<AppEnv>()
 
 const METER =
   '{id, manufacturer, serial, version, deviceType, medium, model, driver, readingMode, intervalS, hasKey, ' +
-  'meteringPoint: {id, number, address, postalCode, city} | null, customer: {id, number, name} | null, lastReadingAt, createdAt, updatedAt}';
+  'meteringPoint: {id, number, address, postalCode, city} | null, customer: {id, number, name} | null, lastReadingAt, ' +
+  'latest: {at, register: energy|volume, value, unit: kWh|m3} | null, alarms: [{kind, severity, label, active}], createdAt, updatedAt}';
 
 describeRoute(
   {
@@ -118,10 +128,23 @@ describeRoute(
     description:
       'q: words of 3 or more characters must each occur in the serial, manufacturer, model, medium, customer, metering point number or address; ' +
       'a word of 1-2 characters alone matches the start of the serial or postal code. ' +
-      'group: a group id or "ungrouped"; key: present or missing.',
+      'group: a group id, "ungrouped", or "last-imported" (the meters of the newest import run that named meters); key: present or missing. ' +
+      'sort: serial, customer, address, postalCode, customerNumber, type, lastReading (time of the newest reading) or reading (its billing ' +
+      'register: energy in kWh, else volume in m3); meters without readings sort first ascending. latest is that register; alarms decode ' +
+      'the newest reading\'s info code with the meter\'s driver into the vendor-neutral alarm kinds, most important first.',
     permission: 'meters.read',
     query: ListQuery,
     response: `{items: [${METER}], total, limit, offset}`
+  },
+  {
+    method: 'get',
+    path: '/api/meters/ids',
+    tag: 'Meters',
+    summary: 'The ids of all meters a list query matches',
+    description: 'The same q, sort, desc, group and key as GET /api/meters, without paging: for acting on "all matching" meters.',
+    permission: 'meters.read',
+    query: IdsQuery,
+    response: '{ids: [number], total}'
   },
   {
     method: 'get',
