@@ -1,0 +1,61 @@
+import type { ListMeter, SortKey } from './meters-api';
+
+// The meter list's columns (M4): what each shows, which sort its header button sets, and its
+// width. Which are hidden is the user's choice, kept in localStorage per browser.
+
+export interface Column {
+  key: string;
+  label: string;
+  sort: SortKey;
+  width: string;
+  text: (m: ListMeter) => string;
+  numeric?: boolean;
+}
+
+const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+
+const MEDIUM: Record<string, string> = { heat: 'Heat', water: 'Water', cooling: 'Cooling', electricity: 'Electricity', gas: 'Gas' };
+
+export const COLUMNS: readonly Column[] = [
+  { key: 'customer', label: 'Customer', sort: 'customer', width: 'minmax(9rem, 1.4fr)', text: (m) => m.customer?.name ?? '' },
+  { key: 'address', label: 'Address', sort: 'address', width: 'minmax(9rem, 1.5fr)', text: (m) => m.meteringPoint?.address ?? '' },
+  { key: 'postalCode', label: 'Postal code', sort: 'postalCode', width: '6.5rem', text: (m) => m.meteringPoint?.postalCode ?? '' },
+  { key: 'customerNumber', label: 'Customer no.', sort: 'customerNumber', width: '7.5rem', text: (m) => m.customer?.number ?? '' },
+  {
+    key: 'type',
+    label: 'Meter type',
+    sort: 'type',
+    width: 'minmax(7rem, 1fr)',
+    text: (m) => [m.medium ? (MEDIUM[m.medium] ?? m.medium) : '', m.model ?? ''].filter(Boolean).join(' · ')
+  },
+  { key: 'serial', label: 'Serial', sort: 'serial', width: '8.5rem', text: (m) => `${m.manufacturer} ${m.serial}` },
+  {
+    key: 'reading',
+    label: 'Latest reading',
+    sort: 'reading',
+    width: '8.5rem',
+    numeric: true,
+    text: (m) => (m.latest ? `${number.format(m.latest.value)} ${m.latest.unit === 'm3' ? 'm³' : m.latest.unit}` : '')
+  },
+  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '9rem', text: (m) => (m.latest ? time.format(m.latest.at) : '') }
+];
+
+const STORAGE_KEY = 'readout.manager.meters.hidden-columns';
+
+export function loadHidden(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string' && COLUMNS.some((c) => c.key === k)) : [];
+  } catch {
+    return []; // storage blocked or garbled: every column shows
+  }
+}
+
+export function saveHidden(hidden: string[]): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(hidden));
+  } catch {
+    // private mode or quota: the choice lasts for this page only
+  }
+}
