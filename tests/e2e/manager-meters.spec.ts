@@ -78,6 +78,12 @@ test('@manager search narrows the list, sort by address both ways, columns stay 
   await expect(address).toHaveAttribute('aria-sort', 'descending');
   await expect(firstCell(page, 'address')).toHaveText(`Østergade ${run} 3`);
   expect(new URL(page.url()).searchParams.get('sort')).toBe('address');
+  // Back returns to the ascending order, Forward to the descending one
+  await page.goBack();
+  await expect(address).toHaveAttribute('aria-sort', 'ascending');
+  await expect(firstCell(page, 'address')).toHaveText(`Ahornvej ${run} 7`);
+  await page.goForward();
+  await expect(address).toHaveAttribute('aria-sort', 'descending');
 
   await page.getByText('Columns', { exact: true }).click();
   await page.getByRole('checkbox', { name: 'Postal code' }).uncheck();

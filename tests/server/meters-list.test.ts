@@ -89,6 +89,29 @@ describe('meter list (M4)', () => {
     expect(page.items[0].serial).toBe('11000002');
   });
 
+  test('with X-Latest-Only, a request overtaken by a newer one of the same list and offset is not run', async () => {
+    const get = (q: string, channel?: string, offset = 0) =>
+      server.app.request(`/api/meters?q=${q}&offset=${offset}`, { headers: { cookie: admin, ...(channel ? { 'x-latest-only': channel } : {}) } });
+    // sent together, as keystrokes queue behind a slow query: only the newest of tab-1 at offset 0 runs
+    const [k, ka, kam, otherTab, otherOffset, plain] = await Promise.all([
+      get('k', 'tab-1'),
+      get('ka', 'tab-1'),
+      get('kam', 'tab-1'),
+      get('11000002', 'tab-2'),
+      get('kam', 'tab-1', 2),
+      get('kam')
+    ]);
+    expect([k.status, ka.status]).toEqual([204, 204]);
+    expect(await k.text()).toBe('');
+    expect(kam.status).toBe(200);
+    expect((await kam.json()).total).toBe(4);
+    expect((await otherTab.json()).total).toBe(1);
+    expect((await otherOffset.json()).items).toHaveLength(2);
+    expect((await plain.json()).total).toBe(4);
+    // alone, a request runs
+    expect((await get('11000001', 'tab-1')).status).toBe(200);
+  });
+
   test('ids of all matching meters, in list order, without paging', async () => {
     const res = (await call(admin, 'GET', '/api/meters/ids?sort=serial&desc=true&q=kam')).json;
     expect(res).toEqual({ ids: [ids.bare, ids.silent, ids.water, ids.heat], total: 4 });

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../context.js';
 import { requirePermission } from '../middleware/permission.js';
@@ -60,9 +60,31 @@ const DeleteQuery = z.object({ force: queryFlag.optional() }).strict();
 const Install = z.object({ meteringPointId: positiveId, from: instant }).strict();
 const Uninstall = z.object({ at: instant }).strict();
 
+// Search as you type: every keystroke asks for the list again, and a broad query costs 100+ ms at
+// 100,000 meters, so queued keystrokes would add up. A client that sends `X-Latest-Only: <id of
+// its list>` gets only its newest request of each offset run; the older ones, which it has
+// aborted already, get 204 and cost nothing. One turn of the event loop lets every request that
+// waited behind a slow one be read first.
+const newestRequest = new Map<string, number>();
+let requestCount = 0;
+
+async function superseded(c: Context<AppEnv>, offset: number): Promise<boolean> {
+  const channel = c.req.header('x-latest-only');
+  if (!channel) return false;
+  const key = `${c.var.principal!.tenantId}:${c.var.principal!.name}:${channel.slice(0, 64)}:${offset}`;
+  const mine = ++requestCount;
+  newestRequest.set(key, mine);
+  await new Promise((resolve) => setImmediate(resolve));
+  const newest = newestRequest.get(key) === mine;
+  if (newest) newestRequest.delete(key);
+  return !newest || c.req.raw.signal.aborted;
+}
+
 export const meters = new Hono<AppEnv>()
-  .get('/', requirePermission('meters.read'), (c) => {
-    return c.json(c.var.deps.stores.meters.list(c.var.principal!.tenantId, parseQuery(c, ListQuery)));
+  .get('/', requirePermission('meters.read'), async (c) => {
+    const query = parseQuery(c, ListQuery);
+    if (await superseded(c, query.offset)) return c.body(null, 204);
+    return c.json(c.var.deps.stores.meters.list(c.var.principal!.tenantId, query));
   })
   .get('/ids', requirePermission('meters.read'), (c) => {
     const ids = c.var.deps.stores.meters.ids(c.var.principal!.tenantId, parseQuery(c, IdsQuery));
@@ -134,7 +156,9 @@ describeRoute(
       'the newest reading\'s info code with the meter\'s driver into the vendor-neutral alarm kinds, most important first.',
     permission: 'meters.read',
     query: ListQuery,
-    response: `{items: [${METER}], total, limit, offset}`
+    response:
+      `{items: [${METER}], total, limit, offset}. With the header X-Latest-Only: <list id>, a request that a newer one with the same ` +
+      'list id and offset overtook before it ran (search as you type), or whose client went away, gets 204 without a body.'
   },
   {
     method: 'get',

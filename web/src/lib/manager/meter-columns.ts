@@ -7,7 +7,10 @@ export interface Column {
   key: string;
   label: string;
   sort: SortKey;
+  /** CSS grid track, in em of the row's font size. */
   width: string;
+  /** The track's minimum in em: the rows' min-width is their sum (a horizontal scroll below it). */
+  min: number;
   text: (m: ListMeter) => string;
   numeric?: boolean;
 }
@@ -18,27 +21,29 @@ const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle:
 const MEDIUM: Record<string, string> = { heat: 'Heat', water: 'Water', cooling: 'Cooling', electricity: 'Electricity', gas: 'Gas' };
 
 export const COLUMNS: readonly Column[] = [
-  { key: 'customer', label: 'Customer', sort: 'customer', width: 'minmax(9rem, 1.4fr)', text: (m) => m.customer?.name ?? '' },
-  { key: 'address', label: 'Address', sort: 'address', width: 'minmax(9rem, 1.5fr)', text: (m) => m.meteringPoint?.address ?? '' },
-  { key: 'postalCode', label: 'Postal code', sort: 'postalCode', width: '6.5rem', text: (m) => m.meteringPoint?.postalCode ?? '' },
-  { key: 'customerNumber', label: 'Customer no.', sort: 'customerNumber', width: '7.5rem', text: (m) => m.customer?.number ?? '' },
+  { key: 'customer', label: 'Customer', sort: 'customer', width: 'minmax(7em, 1.4fr)', min: 7, text: (m) => m.customer?.name ?? '' },
+  { key: 'address', label: 'Address', sort: 'address', width: 'minmax(7em, 1.5fr)', min: 7, text: (m) => m.meteringPoint?.address ?? '' },
+  { key: 'postalCode', label: 'Postal code', sort: 'postalCode', width: '5.5em', min: 5.5, text: (m) => m.meteringPoint?.postalCode ?? '' },
+  { key: 'customerNumber', label: 'Customer no.', sort: 'customerNumber', width: '7em', min: 7, text: (m) => m.customer?.number ?? '' },
   {
     key: 'type',
     label: 'Meter type',
     sort: 'type',
-    width: 'minmax(7rem, 1fr)',
+    width: 'minmax(5em, 1fr)',
+    min: 5,
     text: (m) => [m.medium ? (MEDIUM[m.medium] ?? m.medium) : '', m.model ?? ''].filter(Boolean).join(' · ')
   },
-  { key: 'serial', label: 'Serial', sort: 'serial', width: '8.5rem', text: (m) => `${m.manufacturer} ${m.serial}` },
+  { key: 'serial', label: 'Serial', sort: 'serial', width: '7.5em', min: 7.5, text: (m) => `${m.manufacturer} ${m.serial}` },
   {
     key: 'reading',
     label: 'Latest reading',
     sort: 'reading',
-    width: '8.5rem',
+    width: '7.5em',
+    min: 7.5,
     numeric: true,
     text: (m) => (m.latest ? `${number.format(m.latest.value)} ${m.latest.unit === 'm3' ? 'm³' : m.latest.unit}` : '')
   },
-  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '9rem', text: (m) => (m.latest ? time.format(m.latest.at) : '') }
+  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '8.5em', min: 8.5, text: (m) => (m.latest ? time.format(m.latest.at) : '') }
 ];
 
 const STORAGE_KEY = 'readout.manager.meters.hidden-columns';

@@ -24,6 +24,7 @@ export class MeterRows {
   #pages = new Map<number, ListMeter[]>();
   #inflight = new Map<number, AbortController>();
   #generation = 0;
+  readonly #listId = Math.random().toString(36).slice(2);
   #shownGeneration = -1;
 
   /** Sets the query (no-op when unchanged) and loads its first rows. */
@@ -70,8 +71,8 @@ export class MeterRows {
     const controller = new AbortController();
     this.#inflight.set(page, controller);
     try {
-      const res = await listMeters(query, page * PAGE_SIZE, PAGE_SIZE, controller.signal);
-      if (generation !== this.#generation) return;
+      const res = await listMeters(query, page * PAGE_SIZE, PAGE_SIZE, controller.signal, this.#listId);
+      if (generation !== this.#generation || !res) return; // !res: overtaken by a newer request
       if (this.#shownGeneration !== generation) {
         this.#pages.clear();
         this.#shownGeneration = generation;

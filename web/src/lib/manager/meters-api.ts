@@ -52,11 +52,18 @@ function params(query: ListQuery): URLSearchParams {
   return p;
 }
 
-export function listMeters(query: ListQuery, offset: number, limit: number, signal?: AbortSignal) {
+/**
+ * One page of the list. `listId` names the list on screen (X-Latest-Only): the server runs only
+ * the newest of its requests per offset that queued up (search as you type) and answers the
+ * older ones, which this side has aborted, with nothing (null here).
+ */
+export function listMeters(query: ListQuery, offset: number, limit: number, signal?: AbortSignal, listId?: string) {
   const p = params(query);
   p.set('offset', String(offset));
   p.set('limit', String(limit));
-  return request<{ items: ListMeter[]; total: number }>('GET', `/meters?${p}`, undefined, { signal });
+  const latestOnly: typeof fetch = (input, init) =>
+    fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-latest-only': listId! } });
+  return request<{ items: ListMeter[]; total: number } | null>('GET', `/meters?${p}`, undefined, { signal, fetch: listId ? latestOnly : undefined });
 }
 
 export async function matchingIds(query: ListQuery): Promise<number[]> {
