@@ -16,15 +16,16 @@ export interface Column {
 }
 
 const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
-const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+// 24-hour clock: fits the column in every locale (no AM/PM)
+const time = new Intl.DateTimeFormat(undefined, { year: '2-digit', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 const MEDIUM: Record<string, string> = { heat: 'Heat', water: 'Water', cooling: 'Cooling', electricity: 'Electricity', gas: 'Gas' };
 
 export const COLUMNS: readonly Column[] = [
-  { key: 'customer', label: 'Customer', sort: 'customer', width: 'minmax(7em, 1.4fr)', min: 7, text: (m) => m.customer?.name ?? '' },
+  { key: 'customer', label: 'Customer', sort: 'customer', width: 'minmax(6em, 1.4fr)', min: 6, text: (m) => m.customer?.name ?? '' },
   { key: 'address', label: 'Address', sort: 'address', width: 'minmax(7em, 1.5fr)', min: 7, text: (m) => m.meteringPoint?.address ?? '' },
-  { key: 'postalCode', label: 'Postal code', sort: 'postalCode', width: '5.5em', min: 5.5, text: (m) => m.meteringPoint?.postalCode ?? '' },
-  { key: 'customerNumber', label: 'Customer no.', sort: 'customerNumber', width: '7em', min: 7, text: (m) => m.customer?.number ?? '' },
+  { key: 'postalCode', label: 'Postal code', sort: 'postalCode', width: '4.5em', min: 4.5, text: (m) => m.meteringPoint?.postalCode ?? '' },
+  { key: 'customerNumber', label: 'Customer no.', sort: 'customerNumber', width: '5.5em', min: 5.5, text: (m) => m.customer?.number ?? '' },
   {
     key: 'type',
     label: 'Meter type',
@@ -33,17 +34,17 @@ export const COLUMNS: readonly Column[] = [
     min: 5,
     text: (m) => [m.medium ? (MEDIUM[m.medium] ?? m.medium) : '', m.model ?? ''].filter(Boolean).join(' · ')
   },
-  { key: 'serial', label: 'Serial', sort: 'serial', width: '7.5em', min: 7.5, text: (m) => `${m.manufacturer} ${m.serial}` },
+  { key: 'serial', label: 'Serial', sort: 'serial', width: '8.75em', min: 8.75, text: (m) => `${m.manufacturer} ${m.serial}` },
   {
     key: 'reading',
     label: 'Latest reading',
     sort: 'reading',
-    width: '7.5em',
-    min: 7.5,
+    width: '7em',
+    min: 7,
     numeric: true,
     text: (m) => (m.latest ? `${number.format(m.latest.value)} ${m.latest.unit === 'm3' ? 'm³' : m.latest.unit}` : '')
   },
-  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '8.5em', min: 8.5, text: (m) => (m.latest ? time.format(m.latest.at) : '') }
+  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '8.75em', min: 8.75, text: (m) => (m.latest ? time.format(m.latest.at) : '') }
 ];
 
 const STORAGE_KEY = 'readout.manager.meters.hidden-columns';
