@@ -169,3 +169,24 @@ test('@manager select three, group them, show the group, remove one, rename, del
   const groups = await (await page.request.get('/api/groups')).json();
   expect(groups.groups.map((g: { name: string }) => g.name)).not.toContain(renamed);
 });
+
+test('@manager a meter whose latest telegram reports an alarm shows the info-code icon naming it', async ({ page }) => {
+  await signIn(page);
+  // MULTICAL 21 test vector (protocols.md TV-4, wmbusmeters tests/test_aes.sh): 6.408 m3, info code "dry"
+  const serial = '76348799';
+  const found = await (await page.request.get(`/api/meters?q=${serial}`)).json();
+  if (!found.items.some((m: { serial: string }) => m.serial === serial)) {
+    await post(page.request, '/api/meters', { manufacturer: 'KAM', serial, medium: 'water', driver: 'kamstrup-multical21' });
+  }
+  await post(page.request, '/api/imports/csv', { kind: 'keys', csv: `serial,manufacturer,key\n${serial},KAM,28F64A24988064A079AA2C807D6102AE` });
+  await post(page.request, '/api/ingest/frames', {
+    frames: [{ hex: '2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24', receivedAt: Date.now(), source: `e2e ${run}` }]
+  });
+
+  await page.goto(`/manager/meters?q=${serial}`);
+  await expect(rows(page)).toHaveCount(1);
+  await expect(firstCell(page, 'reading')).toHaveText('6.408 m³');
+  const icon = rows(page).first().getByRole('img', { name: 'Alarms: Dry (no water in meter)' });
+  await expect(icon).toBeVisible();
+  await expect(icon).toHaveAttribute('title', 'Alarms: Dry (no water in meter)');
+});
