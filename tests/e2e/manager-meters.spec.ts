@@ -190,3 +190,22 @@ test('@manager a meter whose latest telegram reports an alarm shows the info-cod
   await expect(icon).toBeVisible();
   await expect(icon).toHaveAttribute('title', 'Alarms: Dry (no water in meter)');
 });
+
+test('@manager Ctrl+A selects every matching meter and adds them all to a group', async ({ page }) => {
+  await signIn(page);
+  const name = `All of ${run}`;
+  const { group } = await post(page.request, '/api/groups', { name });
+  await page.goto(`/manager/meters?q=${run}`);
+  await expect(rows(page)).toHaveCount(5);
+  await grid(page).focus();
+  await page.keyboard.press('Control+a');
+  await expect(page.getByTestId('selection-count')).toHaveText('All 5 matching');
+  await expect(grid(page).locator('[aria-selected="true"]')).toHaveCount(5);
+  await page.getByRole('button', { name: 'Add to group…' }).click();
+  await page.getByRole('combobox', { name: 'Group to add to' }).selectOption({ label: `${name} (0)` });
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(page.getByText(`Added 5 meters to ${name}.`)).toBeVisible();
+  await expect(groupButton(page, name)).toContainText('5');
+  const members = await (await page.request.get(`/api/meters/ids?group=${group.id}`)).json();
+  expect([...members.ids].sort()).toEqual([...ids.values()].sort());
+});
