@@ -108,7 +108,7 @@ function latestOf(r: Row): Meter['latest'] {
   return null;
 }
 
-/** Where each sort reads its key: the table with an index on (tenant, key), and the id column. */
+/** Where each sort reads its key (an index on (tenant, key), but meter_latest's are scanned: 007), and the id column. */
 const SORT_SOURCE: Record<MeterSort, { from: string; id: string; key: string }> = {
   serial: { from: 'meter m', id: 'm.id', key: 'm.serial' },
   type: { from: 'meter m', id: 'm.id', key: 'm.medium, m.model' },

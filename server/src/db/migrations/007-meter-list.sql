@@ -1,5 +1,6 @@
 -- Meter list (M4) at 100,000 meters: sorting by customer number, by latest reading time and by
--- latest reading value must not join and scan every meter, so both are kept as indexed sort keys.
+-- latest reading value must not join every meter with its readings, so the keys are kept in
+-- their own tables by triggers.
 -- SQLite only, like 002's meter_listing: a PostgreSQL store indexes the same columns.
 
 -- 1. customer_number in meter_listing: 002's triggers insert whole rows without a column list,
@@ -88,8 +89,8 @@ create table meter_latest (
   info integer,
   main real
 );
-create index meter_latest_at on meter_latest (tenant_id, at);
-create index meter_latest_main on meter_latest (tenant_id, main);
+-- No index on at or main: every reading would move two index entries (ingest.rate fell by a
+-- fifth), while a scan of these 100,000 small rows with a top-N sort takes 5-40 ms.
 
 insert into meter_latest (meter_id, tenant_id, at, energy, volume, info, main)
 select m.id, m.tenant_id, r.at, r.energy, r.volume, r.info, coalesce(r.energy / 3600000.0, r.volume / 1000000.0)
