@@ -113,6 +113,17 @@ test('@manager keyboard: arrow down and Enter open the meter', async ({ page }) 
   await expect(page.getByTestId('selection-count')).toHaveCount(0);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(new RegExp(`/manager/meters/${ids.get(`Bo ${run}`)}$`));
+
+  // the sort buttons are tab stops: Enter on one sorts, it does not open a meter
+  await page.goto(`/manager/meters?q=${run}`);
+  await expect(rows(page)).toHaveCount(5);
+  await grid(page).focus();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('columnheader', { name: 'Address' }).getByRole('button')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('columnheader', { name: 'Address' })).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page).toHaveURL(/sort=address/);
 });
 
 test('@manager select three, group them, show the group, remove one, rename, delete', async ({ page }) => {
