@@ -44,7 +44,7 @@ export const COLUMNS: readonly Column[] = [
     numeric: true,
     text: (m) => (m.latest ? `${number.format(m.latest.value)} ${m.latest.unit === 'm3' ? 'm³' : m.latest.unit}` : '')
   },
-  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '8.75em', min: 8.75, text: (m) => (m.latest ? time.format(m.latest.at) : '') }
+  { key: 'lastReading', label: 'Reading time', sort: 'lastReading', width: '9.25em', min: 9.25, text: (m) => (m.latest ? time.format(m.latest.at) : '') }
 ];
 
 const STORAGE_KEY = 'readout.manager.meters.hidden-columns';
