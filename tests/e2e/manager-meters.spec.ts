@@ -202,12 +202,14 @@ test('@manager a meter whose latest telegram reports an alarm shows the info-cod
   await expect(icon).toHaveAttribute('title', 'Alarms: Dry (no water in meter)');
 });
 
-test('@manager Ctrl+A selects every matching meter and adds them all to a group', async ({ page }) => {
+test('@manager Ctrl+A selects every matching meter and adds them all to a group; they leave Non-grouped', async ({ page }) => {
   await signIn(page);
   const name = `All of ${run}`;
   const { group } = await post(page.request, '/api/groups', { name });
-  await page.goto(`/manager/meters?q=${run}`);
+  // the earlier test deleted its group: all five are in no group again
+  await page.goto(`/manager/meters?q=${run}&group=ungrouped`);
   await expect(rows(page)).toHaveCount(5);
+  await expect(page.getByRole('heading', { name: 'Meters · Non-grouped' })).toBeVisible();
   await grid(page).focus();
   await page.keyboard.press('Control+a');
   await expect(page.getByTestId('selection-count')).toHaveText('All 5 matching');
@@ -217,6 +219,8 @@ test('@manager Ctrl+A selects every matching meter and adds them all to a group'
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(page.getByText(`Added 5 meters to ${name}.`)).toBeVisible();
   await expect(groupButton(page, name)).toContainText('5');
+  await expect(count(page)).toHaveText('0 meters');
+  await expect(page.getByText(`No meters match “${run}” in Non-grouped.`)).toBeVisible();
   const members = await (await page.request.get(`/api/meters/ids?group=${group.id}`)).json();
   expect([...members.ids].sort()).toEqual([...ids.values()].sort());
 });
