@@ -68,7 +68,10 @@ describeRoute(
     tag: 'Groups',
     summary: 'List meter groups with their counts',
     permission: 'meters.read',
-    response: `{groups: [${GROUP}], ungrouped (meters in no group), meters (all meters)}`
+    description:
+      'With the counts of the group panel (M3): all meters, ungrouped (in no group) and lastImported, the newest import run that ' +
+      'named meters (list them with GET /api/meters?group=last-imported).',
+    response: `{groups: [${GROUP}], ungrouped, meters, lastImported: {runId, startedAt, source, kind, meters} | null}`
   },
   { method: 'get', path: '/api/groups/:id', tag: 'Groups', summary: 'One group', permission: 'meters.read', response: `{group: ${GROUP}}` },
   {

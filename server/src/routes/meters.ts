@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../context.js';
 import { requirePermission } from '../middleware/permission.js';
@@ -46,18 +46,49 @@ const ListQuery = z
     q: z.string().max(200, 'at most 200 characters').optional(),
     sort: z.enum(METER_SORTS, { error: `expected one of ${METER_SORTS.join(', ')}` }).optional(),
     desc: queryFlag.optional(),
-    group: z.union([z.literal('ungrouped'), z.coerce.number().int().positive()], { error: 'expected a group id or "ungrouped"' }).optional(),
+    group: z
+      .union([z.literal('ungrouped'), z.literal('last-imported'), z.coerce.number().int().positive()], {
+        error: 'expected a group id, "ungrouped" or "last-imported"'
+      })
+      .optional(),
     key: z.enum(['present', 'missing'], { error: 'expected present or missing' }).optional(),
     ...paging
   })
   .strict();
+const IdsQuery = ListQuery.omit({ limit: true, offset: true });
 const DeleteQuery = z.object({ force: queryFlag.optional() }).strict();
 const Install = z.object({ meteringPointId: positiveId, from: instant }).strict();
 const Uninstall = z.object({ at: instant }).strict();
 
+// Search as you type: every keystroke asks for the list again, and a broad query costs 100+ ms at
+// 100,000 meters, so queued keystrokes would add up. A client that sends `X-Latest-Only: <id of
+// its list>` gets only its newest request of each offset run; the older ones, which it has
+// aborted already, get 204 and cost nothing. One turn of the event loop lets every request that
+// waited behind a slow one be read first.
+const newestRequest = new Map<string, number>();
+let requestCount = 0;
+
+async function superseded(c: Context<AppEnv>, offset: number): Promise<boolean> {
+  const channel = c.req.header('x-latest-only');
+  if (!channel) return false;
+  const key = `${c.var.principal!.tenantId}:${c.var.principal!.name}:${channel.slice(0, 64)}:${offset}`;
+  const mine = ++requestCount;
+  newestRequest.set(key, mine);
+  await new Promise((resolve) => setImmediate(resolve));
+  const newest = newestRequest.get(key) === mine;
+  if (newest) newestRequest.delete(key);
+  return !newest || c.req.raw.signal.aborted;
+}
+
 export const meters = new Hono<AppEnv>()
-  .get('/', requirePermission('meters.read'), (c) => {
-    return c.json(c.var.deps.stores.meters.list(c.var.principal!.tenantId, parseQuery(c, ListQuery)));
+  .get('/', requirePermission('meters.read'), async (c) => {
+    const query = parseQuery(c, ListQuery);
+    if (await superseded(c, query.offset)) return c.body(null, 204);
+    return c.json(c.var.deps.stores.meters.list(c.var.principal!.tenantId, query));
+  })
+  .get('/ids', requirePermission('meters.read'), (c) => {
+    const ids = c.var.deps.stores.meters.ids(c.var.principal!.tenantId, parseQuery(c, IdsQuery));
+    return c.json({ ids, total: ids.length });
   })
   .get('/:id', requirePermission('meters.read'), (c) => {
     return c.json({ meter: c.var.deps.stores.meters.detail(c.var.principal!.tenantId, idParam(c)) });
@@ -107,7 +138,8 @@ export const meters = new Hono<AppEnv>()
 
 const METER =
   '{id, manufacturer, serial, version, deviceType, medium, model, driver, readingMode, intervalS, hasKey, ' +
-  'meteringPoint: {id, number, address, postalCode, city} | null, customer: {id, number, name} | null, lastReadingAt, createdAt, updatedAt}';
+  'meteringPoint: {id, number, address, postalCode, city} | null, customer: {id, number, name} | null, lastReadingAt, ' +
+  'latest: {at, register: energy|volume, value, unit: kWh|m3} | null, alarms: [{kind, severity, label, active}], createdAt, updatedAt}';
 
 describeRoute(
   {
@@ -118,10 +150,25 @@ describeRoute(
     description:
       'q: words of 3 or more characters must each occur in the serial, manufacturer, model, medium, customer, metering point number or address; ' +
       'a word of 1-2 characters alone matches the start of the serial or postal code. ' +
-      'group: a group id or "ungrouped"; key: present or missing.',
+      'group: a group id, "ungrouped", or "last-imported" (the meters of the newest import run that named meters); key: present or missing. ' +
+      'sort: serial, customer, address, postalCode, customerNumber, type, lastReading (time of the newest reading) or reading (its billing ' +
+      'register: energy in kWh, else volume in m3); meters without readings sort first ascending. latest is that register; alarms decode ' +
+      'the newest reading\'s info code with the meter\'s driver into the vendor-neutral alarm kinds, most important first.',
     permission: 'meters.read',
     query: ListQuery,
-    response: `{items: [${METER}], total, limit, offset}`
+    response:
+      `{items: [${METER}], total, limit, offset}. With the header X-Latest-Only: <list id>, a request that a newer one with the same ` +
+      'list id and offset overtook before it ran (search as you type), or whose client went away, gets 204 without a body.'
+  },
+  {
+    method: 'get',
+    path: '/api/meters/ids',
+    tag: 'Meters',
+    summary: 'The ids of all meters a list query matches',
+    description: 'The same q, sort, desc, group and key as GET /api/meters, without paging: for acting on "all matching" meters.',
+    permission: 'meters.read',
+    query: IdsQuery,
+    response: '{ids: [number], total}'
   },
   {
     method: 'get',

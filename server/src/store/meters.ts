@@ -1,11 +1,12 @@
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
 import type { UpsertOutcome } from './customers.js';
+import { infoAlarms, type ListAlarm } from './meter-alarms.js';
 import { auditAs, changes, conflict, invalid, notFound, type Page, type Paging } from './registry.js';
 
 export const READING_MODES = ['drive-by', 'fixed-network', 'point-to-point', 'wired', 'optical'] as const;
 export type ReadingMode = (typeof READING_MODES)[number];
-export const METER_SORTS = ['serial', 'customer', 'address', 'postalCode', 'type'] as const;
+export const METER_SORTS = ['serial', 'customer', 'address', 'postalCode', 'customerNumber', 'type', 'lastReading', 'reading'] as const;
 export type MeterSort = (typeof METER_SORTS)[number];
 
 export interface MeterInput {
@@ -27,6 +28,10 @@ export interface Meter extends Required<MeterInput> {
   customer: { id: number; number: string | null; name: string } | null;
   /** Time of the newest reading, or null. */
   lastReadingAt: number | null;
+  /** The newest reading's billing register: energy (heat, cooling, electricity), else volume (water). */
+  latest: { at: number; register: 'energy' | 'volume'; value: number; unit: 'kWh' | 'm3' } | null;
+  /** What the newest reading's info code says, most important first; [] when it is 0. */
+  alarms: ListAlarm[];
   createdAt: number;
   updatedAt: number;
 }
@@ -50,8 +55,8 @@ export interface MeterQuery extends Paging {
   q?: string;
   sort?: MeterSort;
   desc?: boolean;
-  /** A group id, or 'ungrouped'. */
-  group?: number | 'ungrouped';
+  /** A group id, 'ungrouped', or 'last-imported' (the meters of the newest import that named any). */
+  group?: number | 'ungrouped' | 'last-imported';
   key?: 'present' | 'missing';
 }
 
@@ -76,6 +81,9 @@ interface Row {
   customerNumber: string | null;
   customerName: string | null;
   lastReadingAt: number | null;
+  energy: number | null;
+  volume: number | null;
+  info: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -85,11 +93,32 @@ const SELECT = `select m.id, m.manufacturer, m.serial, m.version, m.device_type 
     exists (select 1 from meter_key k where k.meter_id = m.id) as hasKey,
     p.id as pointId, p.number as pointNumber, p.address, p.postal_code as postalCode, p.city,
     c.id as customerId, c.number as customerNumber, c.name as customerName,
-    (select max(r.at) from reading r where r.meter_id = m.id) as lastReadingAt,
+    ml.at as lastReadingAt, ml.energy, ml.volume, ml.info,
     m.created_at as createdAt, m.updated_at as updatedAt`;
 const JOINS = `left join installation i on i.meter_id = m.id and i.to_at is null
   left join metering_point p on p.id = i.metering_point_id
-  left join customer c on c.id = p.customer_id`;
+  left join customer c on c.id = p.customer_id
+  left join meter_latest ml on ml.meter_id = m.id`;
+
+/** Stored integers (reading table units: J, mL) → the list's register. */
+function latestOf(r: Row): Meter['latest'] {
+  if (r.lastReadingAt === null) return null;
+  if (r.energy !== null) return { at: r.lastReadingAt, register: 'energy', value: r.energy / 3.6e6, unit: 'kWh' };
+  if (r.volume !== null) return { at: r.lastReadingAt, register: 'volume', value: r.volume / 1e6, unit: 'm3' };
+  return null;
+}
+
+/** Where each sort reads its key (an index on (tenant, key), but meter_latest's are scanned: 007), and the id column. */
+const SORT_SOURCE: Record<MeterSort, { from: string; id: string; key: string }> = {
+  serial: { from: 'meter m', id: 'm.id', key: 'm.serial' },
+  type: { from: 'meter m', id: 'm.id', key: 'm.medium, m.model' },
+  customer: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.customer_name' },
+  address: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.address' },
+  postalCode: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.postal_code' },
+  customerNumber: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.customer_number' },
+  lastReading: { from: 'meter_latest x', id: 'x.meter_id', key: 'x.at' },
+  reading: { from: 'meter_latest x', id: 'x.meter_id', key: 'x.main' }
+};
 
 function toMeter(r: Row): Meter {
   return {
@@ -108,6 +137,8 @@ function toMeter(r: Row): Meter {
       r.pointId === null ? null : { id: r.pointId, number: r.pointNumber, address: r.address ?? '', postalCode: r.postalCode, city: r.city },
     customer: r.customerId === null ? null : { id: r.customerId, number: r.customerNumber, name: r.customerName ?? '' },
     lastReadingAt: r.lastReadingAt,
+    latest: latestOf(r),
+    alarms: infoAlarms(r, r.info),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt
   };
@@ -146,22 +177,51 @@ export function searchFilter(q: string, idCol: string, tenantId: number): { sql:
   return { sql, args };
 }
 
+/** The newest import run that named meters (import_run_meter, 006-import-runs.sql): "Last imported" (M3). */
+export function lastImportRun(db: Db, tenantId: number): { id: number; startedAt: number; source: string; kind: string } | undefined {
+  return db
+    .prepare(
+      `select r.id, r.started_at as startedAt, r.source, r.kind from import_run r
+        where r.tenant_id = ? and exists (select 1 from import_run_meter x where x.run_id = r.id)
+        order by r.started_at desc, r.id desc limit 1`
+    )
+    .get(tenantId) as { id: number; startedAt: number; source: string; kind: string } | undefined;
+}
+
 export class MeterStore {
   constructor(private readonly db: Db) {}
 
   list(tenantId: number, query: MeterQuery): Page<Meter> {
-    const sort = query.sort ?? 'serial';
-    const onListing = sort === 'customer' || sort === 'address' || sort === 'postalCode';
-    const idCol = onListing ? 'l.meter_id' : 'm.id';
-    const filters: string[] = [];
-    const args: unknown[] = [];
+    const { from, where, args, order, idCol } = this.#filter(tenantId, query);
+    const total = (this.db.prepare(`select count(*) as n from ${from} where ${where}`).get(...args) as { n: number }).n;
+    const ids = this.db
+      .prepare(`select ${idCol} as id from ${from} where ${where} order by ${order} limit ? offset ?`)
+      .pluck()
+      .all(...args, query.limit, query.offset) as number[];
+    return { items: this.#rows(ids), total, limit: query.limit, offset: query.offset };
+  }
+
+  /** The ids of every matching meter in list order (a selection of "all matching", M4). */
+  ids(tenantId: number, query: Omit<MeterQuery, 'limit' | 'offset'>): number[] {
+    const { from, where, args, order, idCol } = this.#filter(tenantId, query);
+    return this.db.prepare(`select ${idCol} from ${from} where ${where} order by ${order}`).pluck().all(...args) as number[];
+  }
+
+  #filter(tenantId: number, query: Omit<MeterQuery, 'limit' | 'offset'>): { from: string; where: string; args: unknown[]; order: string; idCol: string } {
+    const source = SORT_SOURCE[query.sort ?? 'serial'];
+    const idCol = source.id;
+    const filters: string[] = [`${source.from.split(' ')[1]}.tenant_id = ?`];
+    const args: unknown[] = [tenantId];
     if (query.q) {
       const search = searchFilter(query.q, idCol, tenantId);
       filters.push(...search.sql);
       args.push(...search.args);
     }
     if (query.group === 'ungrouped') {
-      filters.push(`not exists (select 1 from group_member gm where gm.meter_id = ${idCol})`);
+      filters.push(`${idCol} not in (select meter_id from group_member)`);
+    } else if (query.group === 'last-imported') {
+      filters.push(`${idCol} in (select meter_id from import_run_meter where run_id = ?)`);
+      args.push(lastImportRun(this.db, tenantId)?.id ?? 0);
     } else if (query.group !== undefined) {
       if (!this.db.prepare('select 1 from meter_group where tenant_id = ? and id = ?').get(tenantId, query.group)) throw notFound('Group', query.group);
       filters.push(`${idCol} in (select meter_id from group_member where group_id = ?)`);
@@ -169,21 +229,8 @@ export class MeterStore {
     }
     if (query.key) filters.push(`${query.key === 'missing' ? 'not ' : ''}exists (select 1 from meter_key k where k.meter_id = ${idCol})`);
     const dir = query.desc ? ' desc' : '';
-    const order = {
-      serial: `m.serial${dir}, m.id${dir}`,
-      type: `m.medium${dir}, m.model${dir}, m.id${dir}`,
-      customer: `l.customer_name${dir}, l.meter_id${dir}`,
-      address: `l.address${dir}, l.meter_id${dir}`,
-      postalCode: `l.postal_code${dir}, l.meter_id${dir}`
-    }[sort];
-    const where = [onListing ? 'l.tenant_id = ?' : 'm.tenant_id = ?', ...filters].join(' and ');
-    const from = onListing ? 'meter_listing l' : 'meter m';
-    const total = (this.db.prepare(`select count(*) as n from ${from} where ${where}`).get(tenantId, ...args) as { n: number }).n;
-    const ids = this.db
-      .prepare(`select ${idCol} as id from ${from} where ${where} order by ${order} limit ? offset ?`)
-      .pluck()
-      .all(tenantId, ...args, query.limit, query.offset) as number[];
-    return { items: this.#rows(ids), total, limit: query.limit, offset: query.offset };
+    const order = [...source.key.split(', '), idCol].map((k) => k + dir).join(', ');
+    return { from: source.from, where: filters.join(' and '), args, order, idCol };
   }
 
   /** Full rows for ids, in the order given (the ids are already the tenant's). */
