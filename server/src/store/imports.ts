@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Db } from '../db/connection.js';
 import { ImportFolderStore, ImportMappingStore } from './import-config.js';
 import { notFound, type Page, type Paging } from './registry.js';
+import { lastImportRun } from './meters.js';
+
 
 // Import runs (M14, table import_run of 006 with folder and file hash from 009): one row per
 // CSV or key-file import, written by import/record.ts in the same transaction as the import's
@@ -155,13 +157,7 @@ export class ImportStore {
    * changed any, with that run's id (null when no import has touched a meter yet).
    */
   lastImported(tenantId: number): { runId: number | null; meterIds: number[] } {
-    const runId = this.db
-      .prepare(
-        `select r.id from import_run r where r.tenant_id = ? and exists (select 1 from import_run_meter m where m.run_id = r.id)
-          order by r.started_at desc, r.id desc limit 1`
-      )
-      .pluck()
-      .get(tenantId) as number | undefined;
+    const runId = lastImportRun(this.db, tenantId)?.id;
     if (runId === undefined) return { runId: null, meterIds: [] };
     const meterIds = this.db.prepare('select meter_id from import_run_meter where run_id = ? order by meter_id').pluck().all(runId) as number[];
     return { runId, meterIds };

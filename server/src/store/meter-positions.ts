@@ -1,5 +1,7 @@
 import type { Db } from '../db/connection.js';
 import { notFound } from './registry.js';
+import { lastImportRun } from './meters.js';
+
 
 // Where the meters are, for the Manager map (M1): every meter with a current metering point that
 // has a position, as parallel columns (one array per field), which at 100,000 meters is a third
@@ -49,13 +51,7 @@ export class MeterPositionStore {
       args = [tenantId];
     } else if (group === 'last-imported') {
       // the newest import run that created or changed meters (a key or customer import has none)
-      const run = this.db
-        .prepare(
-          `select r.id from import_run r where r.tenant_id = ? and exists (select 1 from import_run_meter x where x.run_id = r.id)
-            order by r.started_at desc, r.id desc limit 1`
-        )
-        .pluck()
-        .get(tenantId) as number | undefined;
+      const run = lastImportRun(this.db, tenantId)?.id;
       if (run === undefined) return { ids: [], lon: [], lat: [], kamstrup: [], alarm: [] };
       sql = `${SELECT} from import_run_meter x cross join meter m on m.id = x.meter_id ${JOINS}
         where x.run_id = ? and m.tenant_id = ? and ${PLACED} order by m.id`;

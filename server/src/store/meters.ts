@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/principal.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection.js';
 import type { UpsertOutcome } from './customers.js';
 import { infoAlarms, type ListAlarm } from './meter-alarms.js';
@@ -189,11 +190,24 @@ export function lastImportRun(db: Db, tenantId: number): { id: number; startedAt
 }
 
 export class MeterStore {
+  /** Compiled statements by SQL text: an import of 100,000 meters prepared the same few statements
+   *  per row, half its time (the installation insert compiles the search triggers). */
+  readonly #statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  #prepare(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   list(tenantId: number, query: MeterQuery): Page<Meter> {
     const { from, where, args, order, idCol } = this.#filter(tenantId, query);
-    const total = (this.db.prepare(`select count(*) as n from ${from} where ${where}`).get(...args) as { n: number }).n;
+    const total = (this.#prepare(`select count(*) as n from ${from} where ${where}`).get(...args) as { n: number }).n;
     const ids = this.db
       .prepare(`select ${idCol} as id from ${from} where ${where} order by ${order} limit ? offset ?`)
       .pluck()
@@ -204,7 +218,7 @@ export class MeterStore {
   /** The ids of every matching meter in list order (a selection of "all matching", M4). */
   ids(tenantId: number, query: Omit<MeterQuery, 'limit' | 'offset'>): number[] {
     const { from, where, args, order, idCol } = this.#filter(tenantId, query);
-    return this.db.prepare(`select ${idCol} from ${from} where ${where} order by ${order}`).pluck().all(...args) as number[];
+    return this.#prepare(`select ${idCol} from ${from} where ${where} order by ${order}`).pluck().all(...args) as number[];
   }
 
   #filter(tenantId: number, query: Omit<MeterQuery, 'limit' | 'offset'>): { from: string; where: string; args: unknown[]; order: string; idCol: string } {
@@ -223,7 +237,7 @@ export class MeterStore {
       filters.push(`${idCol} in (select meter_id from import_run_meter where run_id = ?)`);
       args.push(lastImportRun(this.db, tenantId)?.id ?? 0);
     } else if (query.group !== undefined) {
-      if (!this.db.prepare('select 1 from meter_group where tenant_id = ? and id = ?').get(tenantId, query.group)) throw notFound('Group', query.group);
+      if (!this.#prepare('select 1 from meter_group where tenant_id = ? and id = ?').get(tenantId, query.group)) throw notFound('Group', query.group);
       filters.push(`${idCol} in (select meter_id from group_member where group_id = ?)`);
       args.push(query.group);
     }
@@ -243,7 +257,7 @@ export class MeterStore {
   }
 
   find(tenantId: number, id: number): Meter | undefined {
-    const row = this.db.prepare(`${SELECT} from meter m ${JOINS} where m.tenant_id = ? and m.id = ?`).get(tenantId, id) as Row | undefined;
+    const row = this.#prepare(`${SELECT} from meter m ${JOINS} where m.tenant_id = ? and m.id = ?`).get(tenantId, id) as Row | undefined;
     return row && toMeter(row);
   }
 
@@ -266,13 +280,13 @@ export class MeterStore {
       .prepare('select g.id, g.name from group_member gm join meter_group g on g.id = gm.group_id where gm.meter_id = ? order by g.name')
       .all(id) as { id: number; name: string }[];
     const key =
-      (this.db.prepare('select source, updated_at as updatedAt from meter_key where meter_id = ?').get(id) as MeterDetail['key'] | undefined) ?? null;
+      (this.#prepare('select source, updated_at as updatedAt from meter_key where meter_id = ?').get(id) as MeterDetail['key'] | undefined) ?? null;
     return { ...meter, installations, groups, key };
   }
 
   idByIdentity(tenantId: number, manufacturer: string, serial: string): number | undefined {
     return (
-      this.db.prepare('select id from meter where tenant_id = ? and manufacturer = ? and serial = ?').get(tenantId, manufacturer, serial) as
+      this.#prepare('select id from meter where tenant_id = ? and manufacturer = ? and serial = ?').get(tenantId, manufacturer, serial) as
         | { id: number }
         | undefined
     )?.id;
@@ -280,7 +294,7 @@ export class MeterStore {
 
   /** Meters of the tenant with this serial, any manufacturer (key files often name only the serial). */
   idsBySerial(tenantId: number, serial: string): number[] {
-    return this.db.prepare('select id from meter where tenant_id = ? and serial = ? order by id').pluck().all(tenantId, serial) as number[];
+    return this.#prepare('select id from meter where tenant_id = ? and serial = ? order by id').pluck().all(tenantId, serial) as number[];
   }
 
   create(actor: Actor, input: MeterInput, now: number): Meter {
@@ -361,7 +375,7 @@ export class MeterStore {
   delete(actor: Actor, id: number, force: boolean, now: number): void {
     this.db.transaction(() => {
       const m = this.get(actor.tenantId, id);
-      const count = (sql: string) => (this.db.prepare(sql).get(id) as { n: number }).n;
+      const count = (sql: string) => (this.#prepare(sql).get(id) as { n: number }).n;
       const installations = count('select count(*) as n from installation where meter_id = ?');
       const readings = count('select count(*) as n from reading where meter_id = ?');
       const frames = count('select count(*) as n from frame where meter_id = ?');
@@ -376,12 +390,12 @@ export class MeterStore {
             'with its installation history and readings (raw frames are kept).'
         );
       }
-      this.db.prepare('delete from installation where meter_id = ?').run(id);
-      this.db.prepare('delete from reading where meter_id = ?').run(id);
+      this.#prepare('delete from installation where meter_id = ?').run(id);
+      this.#prepare('delete from reading where meter_id = ?').run(id);
       if (frames) {
-        this.db.prepare(`update frame set meter_id = null, status = 'unknown-meter', reason = 'meter deleted' where meter_id = ?`).run(id);
+        this.#prepare(`update frame set meter_id = null, status = 'unknown-meter', reason = 'meter deleted' where meter_id = ?`).run(id);
       }
-      this.db.prepare('delete from meter where id = ? and tenant_id = ?').run(id, actor.tenantId);
+      this.#prepare('delete from meter where id = ? and tenant_id = ?').run(id, actor.tenantId);
       auditAs(this.db, actor, now, 'meter.deleted', {
         meterId: id,
         manufacturer: m.manufacturer,
@@ -396,7 +410,7 @@ export class MeterStore {
   // --- Installations (M12) ---------------------------------------------------------------
 
   #point(tenantId: number, pointId: number): { id: number; address: string } {
-    const p = this.db.prepare('select id, address from metering_point where tenant_id = ? and id = ?').get(tenantId, pointId) as
+    const p = this.#prepare('select id, address from metering_point where tenant_id = ? and id = ?').get(tenantId, pointId) as
       | { id: number; address: string }
       | undefined;
     if (!p) throw notFound('Metering point', pointId);
@@ -410,7 +424,7 @@ export class MeterStore {
   }
 
   #lastEnd(column: 'meter_id' | 'metering_point_id', id: number): number | null {
-    return (this.db.prepare(`select max(to_at) as t from installation where ${column} = ?`).get(id) as { t: number | null }).t;
+    return (this.#prepare(`select max(to_at) as t from installation where ${column} = ?`).get(id) as { t: number | null }).t;
   }
 
   #checkFree(meter: Meter, pointId: number, from: number): void {
@@ -449,7 +463,7 @@ export class MeterStore {
       );
     }
     this.#checkFree(meter, pointId, from);
-    this.db.prepare('insert into installation (tenant_id, meter_id, metering_point_id, from_at) values (?, ?, ?, ?)').run(tenantId, meterId, pointId, from);
+    this.#prepare('insert into installation (tenant_id, meter_id, metering_point_id, from_at) values (?, ?, ?, ?)').run(tenantId, meterId, pointId, from);
   }
 
   /** Import: install at a point unless already installed there; an installation elsewhere is a 409. */
@@ -475,7 +489,7 @@ export class MeterStore {
       const cur = this.#current('meter_id', meterId);
       if (!cur) throw conflict(`Meter ${meter.manufacturer} ${meter.serial} is not installed anywhere.`);
       if (at <= cur.fromAt) throw invalid('at', `must be after the installation began (${new Date(cur.fromAt).toISOString()})`);
-      this.db.prepare('update installation set to_at = ? where id = ?').run(at, cur.id);
+      this.#prepare('update installation set to_at = ? where id = ?').run(at, cur.id);
       auditAs(this.db, actor, now, 'meter.uninstalled', { meterId, meteringPointId: cur.pointId, at });
     })();
     return this.detail(actor.tenantId, meterId);
@@ -499,7 +513,7 @@ export class MeterStore {
         );
       }
       if (at <= cur.fromAt) throw invalid('at', `must be after the old meter's installation began (${new Date(cur.fromAt).toISOString()})`);
-      this.db.prepare('update installation set to_at = ? where id = ?').run(at, cur.id);
+      this.#prepare('update installation set to_at = ? where id = ?').run(at, cur.id);
       this.#checkFree(newMeter, pointId, at);
       this.db
         .prepare('insert into installation (tenant_id, meter_id, metering_point_id, from_at) values (?, ?, ?, ?)')
