@@ -147,7 +147,7 @@ test('@manager design a billing format, preview it, save it, download it byte fo
   const to = `billing-${run}@utility.example`;
   await page.getByRole('button', { name: 'Schedule an export' }).click();
   const form = page.getByRole('dialog', { name: 'Schedule an export' });
-  await form.getByLabel('Name').fill(jobName);
+  await form.getByLabel('Name', { exact: true }).fill(jobName);
   await form.getByLabel('Format').selectOption({ label: name });
   await form.getByLabel('Meters').selectOption({ label: group });
   await form.getByLabel('Repeat').selectOption('Custom cron pattern');

@@ -163,7 +163,7 @@ test('@manager select three, group them, show the group, remove one, rename, del
   await expect(rows(page).locator('[data-col="customer"]')).toHaveText([`Anna ${run}`, `Carl ${run}`]);
 
   const renamed = `Route ${run} north`;
-  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('button', { name: 'Rename', exact: true }).click();
   await page.getByLabel(`New name for ${name}`).fill(renamed);
   await page.getByRole('button', { name: 'Rename', exact: true }).click();
   await expect(groupButton(page, renamed)).toBeVisible();
