@@ -1,4 +1,5 @@
 import type { Reading, ReadingField, Unit } from '../../../shared/model/reading.js';
+import { INFO_FIELDS } from '../../../shared/drivers/meter-status.js';
 
 // A driver's Reading → one row of the reading table: the common registers as integers in fixed
 // small units (exact for what meters send, compact on disk), everything else in `extra` as JSON
@@ -36,7 +37,7 @@ const FIELDS: Record<Column, readonly string[]> = {
   power: ['power'],
   tFlow: ['flowTemperature'],
   tReturn: ['returnTemperature'],
-  info: ['status', 'infoCode', 'errorFlags']
+  info: INFO_FIELDS
 };
 
 const COLUMNS = Object.keys(FIELDS) as Column[];

@@ -1,5 +1,6 @@
 import type { Resolution } from '../../../shared/consumption.js';
 import type { PointConsumption } from '../store/readings.js';
+import { formatValue, periodLabel } from '../../../shared/consumption-labels.js';
 
 // The consumer report (M2) as it goes out by e-mail: the same rows three ways, an HTML page with
 // a chart that needs no script (inline SVG bars, which mail clients show), plain text, and a CSV
@@ -28,27 +29,7 @@ interface Row {
   notes: string;
 }
 
-const PARTS: Record<Resolution, Intl.DateTimeFormatOptions> = {
-  hour: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
-  day: { year: 'numeric', month: '2-digit', day: '2-digit' },
-  month: { year: 'numeric', month: '2-digit' },
-  year: { year: 'numeric' }
-};
-
-/** A bucket's start on the utility's wall clock: "2026-11-03 14:00", "2026-11-03", "2026-11", "2026". */
-export function periodLabel(at: number, resolution: Resolution, timeZone: string): string {
-  const p: Record<string, string> = {};
-  for (const x of new Intl.DateTimeFormat('en-GB', { timeZone, ...PARTS[resolution] }).formatToParts(at)) p[x.type] = x.value;
-  if (resolution === 'year') return p.year;
-  if (resolution === 'month') return `${p.year}-${p.month}`;
-  if (resolution === 'day') return `${p.year}-${p.month}-${p.day}`;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
-/** Register values have at most 3 decimals in kWh and m3 (shared/consumption.ts rounds to 6). */
-export function formatValue(v: number, unit: string): string {
-  return v.toFixed(unit === 'm3' ? 3 : 2);
-}
+export { formatValue, periodLabel };
 
 function notesOf(b: PointConsumption['buckets'][number]): string {
   const n: string[] = [];

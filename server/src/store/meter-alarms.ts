@@ -1,5 +1,5 @@
 import { compareAlarms, makeAlarm, type AlarmKind, type AlarmSeverity } from '../../../shared/model/alarm.js';
-import { driverById, findDriver, type Driver } from '../../../shared/drivers/index.js';
+import { infoTableOf, type MeterIdentity } from '../../../shared/drivers/meter-status.js';
 
 // The alarms behind a stored info code, for the meter list's icon (M4): the `info` column holds
 // the status word as the meter sent it (ingest/columns.ts takes it from the driver's status,
@@ -15,29 +15,12 @@ export interface ListAlarm {
   active: boolean;
 }
 
-/** The fields ingest reads the info column from, in its order (ingest/columns.ts FIELDS.info). */
-const INFO_FIELDS = ['status', 'infoCode', 'errorFlags'];
-
-export interface MeterIdentity {
-  manufacturer: string;
-  serial: string;
-  version: number | null;
-  deviceType: number | null;
-  driver: string | null;
-}
-
-/** The driver ingest would use for this meter: its own choice, else by (M, VER, TYPE). */
-function driverOf(m: MeterIdentity): Driver | undefined {
-  if (m.driver) return driverById(m.driver);
-  if (m.version === null || m.deviceType === null) return undefined;
-  return findDriver({ manufacturer: m.manufacturer, id: m.serial, version: m.version, deviceType: m.deviceType });
-}
+export type { MeterIdentity };
 
 /** Alarms of a status word, most important first; none for 0 or null. */
 export function infoAlarms(m: MeterIdentity, info: number | null): ListAlarm[] {
   if (!info) return [];
-  const driver = driverOf(m);
-  const table = driver && INFO_FIELDS.map((f) => driver.fields[f]?.status).find((t) => t !== undefined);
+  const table = infoTableOf(m);
   const alarms = table
     ? table.decode(info < 0 ? info >>> 0 : info).alarms
     : [makeAlarm('unknown', 'info code', { detail: `info code ${info} without a known bit table` })];

@@ -1,3 +1,5 @@
+import { formatValue, periodLabel } from '$shared/consumption-labels';
+
 // Consumption answers of the API (GET /api/metering-points/:id/consumption) turned into what the
 // Manager's graph, table and tooltip show. Pure: no DOM, so tests/web/chart-data.test.ts runs it.
 
@@ -43,31 +45,7 @@ export const MARK_TEXT: Record<MarkKind, string> = {
   info: 'Info codes'
 };
 
-const PARTS: Record<Resolution, Intl.DateTimeFormatOptions> = {
-  hour: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
-  day: { year: 'numeric', month: '2-digit', day: '2-digit' },
-  month: { year: 'numeric', month: '2-digit' },
-  year: { year: 'numeric' }
-};
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** A bucket's start on the utility's wall clock: "2026-11-03 14:00", "2026-11-03", "2026-11", "2026" (as in the e-mailed report). */
-export function periodLabel(at: number, resolution: Resolution, timeZone: string): string {
-  const key = `${resolution} ${timeZone}`;
-  let f = formatters.get(key);
-  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat('en-GB', { timeZone, ...PARTS[resolution] })));
-  const p: Record<string, string> = {};
-  for (const x of f.formatToParts(at)) p[x.type] = x.value;
-  if (resolution === 'year') return p.year;
-  if (resolution === 'month') return `${p.year}-${p.month}`;
-  if (resolution === 'day') return `${p.year}-${p.month}-${p.day}`;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
-/** kWh with 2 decimals, m3 with 3: what meters show (the e-mailed report uses the same). */
-export function formatValue(v: number, unit: string): string {
-  return v.toFixed(unit === 'm3' ? 3 : 2);
-}
+export { formatValue, periodLabel };
 
 export function marksOf(b: ConsumptionBucket): MarkKind[] {
   const out: MarkKind[] = [];

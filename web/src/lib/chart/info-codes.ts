@@ -1,16 +1,10 @@
-import { driverById, findDriver } from '$shared/drivers/index';
+import { infoTableOf, type MeterIdentity } from '$shared/drivers/meter-status';
 
 // What the bits of a meter's status word (info code) mean, from the meter's driver: the same
 // tables the server decodes with (e.g. shared/drivers/kamstrup/info-codes.ts), mapped onto the
 // vendor-neutral alarm taxonomy (shared/model/alarm.ts).
 
-export interface MeterIdentity {
-  manufacturer: string;
-  serial: string;
-  version: number | null;
-  deviceType: number | null;
-  driver: string | null;
-}
+export type { MeterIdentity };
 
 export interface InfoMeaning {
   flag: string;
@@ -19,16 +13,9 @@ export interface InfoMeaning {
   active: boolean;
 }
 
-function driverOf(m: MeterIdentity) {
-  const named = m.driver ? driverById(m.driver) : undefined;
-  if (named) return named;
-  if (m.version === null || m.deviceType === null) return undefined;
-  return findDriver({ manufacturer: m.manufacturer, id: m.serial, version: m.version, deviceType: m.deviceType });
-}
-
 /** The meanings of the set bits of `code`; a meter whose driver has no table gets one "bit N" per set bit. */
 export function infoMeanings(m: MeterIdentity, code: number): InfoMeaning[] {
-  const table = Object.values(driverOf(m)?.fields ?? {}).find((f) => f.status)?.status;
+  const table = infoTableOf(m);
   if (table) {
     const d = table.decode(code);
     return d.alarms.map((a, i) => ({ flag: d.flags[i] ?? a.label, label: a.label, severity: a.severity, active: a.active }));
