@@ -50,3 +50,38 @@ export async function signedIn(browser, base, options = {}) {
   return context;
 }
 
+
+/**
+ * Pans a map by dragging the mouse in a slow 150 px circle from the middle of `box` for `ms`,
+ * counting requestAnimationFrame callbacks meanwhile: frames per second as a person sees them.
+ * @returns {Promise<{frames: number, seconds: number}>}
+ */
+export async function panFrames(page, box, ms) {
+  await page.evaluate(() => {
+    const w = window;
+    w.__frames = 0;
+    w.__counting = true;
+    const tick = () => {
+      if (!w.__counting) return;
+      w.__frames++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const t0 = Date.now();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  let step = 0;
+  while (Date.now() - t0 < ms) {
+    step++;
+    // the map keeps moving the whole time
+    const a = (step / 60) * Math.PI;
+    await page.mouse.move(cx + 150 * Math.cos(a), cy + 150 * Math.sin(a));
+  }
+  await page.mouse.up();
+  const seconds = (Date.now() - t0) / 1000;
+  const frames = await page.evaluate(() => ((window.__counting = false), window.__frames));
+  return { frames, seconds };
+}

@@ -7,7 +7,7 @@
 // 5 s; frames are counted with requestAnimationFrame in the page (a frame the main thread misses
 // is a frame the reader does not see).
 import { authoriseDevice, makeDrive, seedDrive } from './seed.mjs';
-import { signedIn } from './browser.mjs';
+import { panFrames, signedIn } from './browser.mjs';
 
 const METERS = 10_000;
 const HEARD = 800;
@@ -47,32 +47,7 @@ export async function measureMapFps(browser, base) {
   const box = await page.locator('.ol-viewport').first().boundingBox();
   if (!box) throw new Error('the map is not on the screen');
   const telegramsBefore = Number(await page.getByTestId('connection-telegrams').textContent());
-  await page.evaluate(() => {
-    const w = window;
-    w.__frames = 0;
-    w.__counting = true;
-    const tick = () => {
-      if (!w.__counting) return;
-      w.__frames++;
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-  const t0 = Date.now();
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
-  await page.mouse.move(cx, cy);
-  await page.mouse.down();
-  let step = 0;
-  while (Date.now() - t0 < PAN_MS) {
-    step++;
-    // a slow circle of 150 px: the map keeps moving the whole time
-    const a = (step / 60) * Math.PI;
-    await page.mouse.move(cx + 150 * Math.cos(a), cy + 150 * Math.sin(a));
-  }
-  await page.mouse.up();
-  const elapsed = (Date.now() - t0) / 1000;
-  const frames = await page.evaluate(() => ((window.__counting = false), window.__frames));
+  const { frames, seconds: elapsed } = await panFrames(page, box, PAN_MS);
   const telegrams = Number(await page.getByTestId('connection-telegrams').textContent()) - telegramsBefore;
   process.stderr.write(`field.map.fps: ${frames} frames in ${elapsed.toFixed(1)} s while ${telegrams} telegrams arrived (${(telegrams / elapsed).toFixed(0)}/s), ${METERS} meters\n`);
   await context.close();

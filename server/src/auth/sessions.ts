@@ -7,6 +7,8 @@ export interface SessionUser {
   id: number;
   tenantId: number;
   tenantName: string;
+  /** The utility's IANA time zone: days, months and reports follow its clock. */
+  timeZone: string;
   login: string;
   displayName: string;
   role: Role;
@@ -33,7 +35,7 @@ export function createSession(db: Db, userId: number, now: number, hours: number
 export function findSessionUser(db: Db, token: string, now: number): SessionUser | null {
   const row = db
     .prepare(
-      `select u.id, u.tenant_id as tenantId, t.name as tenantName, u.login, u.display_name as displayName, u.role
+      `select u.id, u.tenant_id as tenantId, t.name as tenantName, t.time_zone as timeZone, u.login, u.display_name as displayName, u.role
          from session s join app_user u on u.id = s.user_id join tenant t on t.id = u.tenant_id
         where s.token_hash = ? and s.expires_at > ? and u.disabled_at is null`
     )

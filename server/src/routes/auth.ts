@@ -34,7 +34,7 @@ export const auth = new Hono<AppEnv>()
     }
     const row = db
       .prepare(
-        `select u.id, u.tenant_id as tenantId, t.name as tenantName, u.login, u.display_name as displayName,
+        `select u.id, u.tenant_id as tenantId, t.name as tenantName, t.time_zone as timeZone, u.login, u.display_name as displayName,
                 u.role, u.password_hash as passwordHash, u.disabled_at as disabledAt
            from app_user u join tenant t on t.id = u.tenant_id where u.login = ?`
       )
@@ -120,7 +120,7 @@ describeRoute(
       'message; repeated failures per login and per address are throttled (429 with Retry-After). Every attempt is audited.',
     permission: null,
     body: Login,
-    response: '{user: {id, tenantId, tenantName, login, displayName, role}} and the session cookie'
+    response: '{user: {id, tenantId, tenantName, timeZone, login, displayName, role}} and the session cookie'
   },
   {
     method: 'post',
@@ -145,6 +145,6 @@ describeRoute(
     tag: 'Sign-in',
     summary: 'The person signed in with this session',
     permission: null,
-    response: '{user: {id, tenantId, tenantName, login, displayName, role}}, or 401 without a session'
+    response: '{user: {id, tenantId, tenantName, timeZone, login, displayName, role}}, or 401 without a session'
   }
 );

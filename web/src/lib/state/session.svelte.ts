@@ -7,6 +7,8 @@ export interface User {
   id: number;
   tenantId: number;
   tenantName: string;
+  /** The utility's time zone (absent in a user cached by an older version). */
+  timeZone?: string;
   login: string;
   displayName: string;
   role: Role;
