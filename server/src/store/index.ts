@@ -94,7 +94,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     jobs: new JobStore(db),
     ingest,
     sync: new SyncStore(db, devices, keys, settings, ingest),
-    syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db)),
+    syncExchanges: new SyncExchangeStore(db, new MeterStore(db), new GroupStore(db), readings),
     exportFormats: new ExportFormatStore(db),
     exportJobs: new ExportJobStore(db),
     imports: new ImportStore(db, _opts.dataDir),

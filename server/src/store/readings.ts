@@ -114,6 +114,11 @@ export class ReadingStore {
    * other registers. Call inside the caller's transaction.
    */
   putTyped(meterId: number, at: number, register: Register, value: number, mark: Record<string, unknown>): void {
+    this.putStored(meterId, at, register, Math.round(value * COLUMN_DIVISOR[register]), mark);
+  }
+
+  /** putTyped with the value already in the reading table's units (J, mL). */
+  putStored(meterId: number, at: number, register: Register, stored: number, mark: Record<string, unknown>): void {
     const column = register; // whitelisted: 'energy' | 'volume'
     this.db
       .prepare(
@@ -121,7 +126,7 @@ export class ReadingStore {
          on conflict (meter_id, at) do update set ${column} = excluded.${column},
            extra = json_patch(coalesce(reading.extra, '{}'), excluded.extra)`
       )
-      .run(meterId, at, Math.round(value * COLUMN_DIVISOR[column]), JSON.stringify(mark));
+      .run(meterId, at, stored, JSON.stringify(mark));
   }
 
   /** Whether the meter is this tenant's (another tenant's id reads as missing). */

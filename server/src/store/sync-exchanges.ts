@@ -5,6 +5,7 @@ import { SCALE } from '../ingest/columns.js';
 import type { FieldError } from '../validate.js';
 import type { GroupStore } from './groups.js';
 import type { Meter, MeterStore } from './meters.js';
+import type { ReadingStore } from './readings.js';
 
 // Meter exchanges done in the field (M12, issue 5): the field app sends what the fitter did —
 // the old meter's final register value, the new meter as printed on it and its start value —
@@ -137,7 +138,8 @@ export class SyncExchangeStore {
   constructor(
     private readonly db: Db,
     private readonly meters: MeterStore,
-    private readonly groups: GroupStore
+    private readonly groups: GroupStore,
+    private readonly readings: ReadingStore
   ) {}
 
   /** A result for an exchange whose body was not valid: rejected, with the field messages. */
@@ -305,8 +307,11 @@ export class SyncExchangeStore {
       newMeterCreated: created,
       ...(x.note ? { note: x.note } : {})
     });
-    this.#reading(old.id, x.at, x.final.register, finalValue, { exchange: 'final', read: x.final.source, clientId: x.clientId });
-    this.#reading(newId, x.at, x.start.register, startValue, { exchange: 'start', clientId: x.clientId });
+    // the fitter's values (not decoded from a frame), marked {"source": "field-exchange", …}; a radio
+    // reading at the very same instant keeps its other registers
+    const source = 'field-exchange';
+    this.readings.putStored(old.id, x.at, x.final.register, finalValue, { source, exchange: 'final', read: x.final.source, clientId: x.clientId });
+    this.readings.putStored(newId, x.at, x.start.register, startValue, { source, exchange: 'start', clientId: x.clientId });
     this.db
       .prepare(
         `insert into field_exchange (tenant_id, client_id, device_id, content, metering_point_id, old_meter_id, new_meter_id,
@@ -322,21 +327,5 @@ export class SyncExchangeStore {
       newMeterNeedsKey: !this.#hasKey(newId),
       newMeterCreated: created
     };
-  }
-
-  /**
-   * A reading the fitter gave (not decoded from a frame), marked in `extra` as
-   * {"source": "field-exchange", …}. A radio reading at the very same instant keeps its other
-   * registers; the fitter's value is the one the exchange is accounted on.
-   */
-  #reading(meterId: number, at: number, register: ExchangeRegister, value: number, mark: Record<string, unknown>): void {
-    const column = register; // 'energy' | 'volume': the reading table's own column names
-    this.db
-      .prepare(
-        `insert into reading (meter_id, at, ${column}, extra) values (?, ?, ?, ?)
-         on conflict (meter_id, at) do update set ${column} = excluded.${column},
-           extra = json_patch(coalesce(reading.extra, '{}'), excluded.extra)`
-      )
-      .run(meterId, at, value, JSON.stringify({ source: 'field-exchange', ...mark }));
   }
 }
