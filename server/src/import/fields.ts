@@ -1,7 +1,7 @@
 // What each CSV import kind accepts (M14): field names for the column mapping and how one cell
 // becomes a value. Messages never quote the cell (a key file's cells are secrets).
 import { parseMeterKey } from '../store/keys.js';
-import { READING_MODES } from '../store/meters.js';
+import { READING_MODES, type MeterInput, type ReadingMode } from '../store/meters.js';
 
 // 'installations': one line per metering point with its customer and meter, as billing systems
 // usually deliver them (import/installations.ts).
@@ -152,4 +152,23 @@ export function resolveMapping(
     }
   }
   return errors.length ? { ok: false, errors } : { ok: true, columns };
+}
+
+/** A cell for a store: undefined (no such column) keeps the stored value, null (empty cell) clears it. */
+export const cellText = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : String(v));
+export const cellNumber = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : Number(v));
+
+/** The meter of a meters or installations row, as the meter store takes it (the row is validated). */
+export function meterInputOf(v: Readonly<Record<string, CellValue | undefined>>): MeterInput {
+  return {
+    manufacturer: String(v.manufacturer),
+    serial: String(v.serial),
+    version: cellNumber(v.version),
+    deviceType: cellNumber(v.deviceType),
+    medium: cellText(v.medium),
+    model: cellText(v.model),
+    driver: cellText(v.driver),
+    readingMode: v.readingMode === undefined || v.readingMode === null ? undefined : (v.readingMode as ReadingMode),
+    intervalS: cellNumber(v.intervalS)
+  };
 }

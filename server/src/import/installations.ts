@@ -4,8 +4,7 @@
 // serial), and installs the meter at the point unless it is there already. A meter installed
 // elsewhere, or a point holding another meter, is that line's error: that is an exchange.
 import type { Stores } from '../store/index.js';
-import type { ReadingMode } from '../store/meters.js';
-import type { CellValue } from './fields.js';
+import { cellNumber, cellText, meterInputOf, type CellValue } from './fields.js';
 
 export interface InstallationRow {
   line: number;
@@ -13,8 +12,6 @@ export interface InstallationRow {
 }
 type Fail = (line: number, field: string | null, message: string) => void;
 
-const str = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : String(v));
-const num = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : Number(v));
 
 /** Checks the lines against each other and the database; calls fail for each problem. */
 export function checkInstallations(rows: InstallationRow[], stores: Stores, tenantId: number, fail: Fail): void {
@@ -77,26 +74,16 @@ export function writeInstallation(
   let customerId: number | null | undefined;
   if (typeof v.customerNumber === 'string') {
     const number = v.customerNumber;
-    changed = stores.customers.upsertByNumber(tenantId, { number, name: String(v.customerName), email: str(v.email), phone: str(v.phone) }, now) !== 'unchanged';
+    changed = stores.customers.upsertByNumber(tenantId, { number, name: String(v.customerName), email: cellText(v.email), phone: cellText(v.phone) }, now) !== 'unchanged';
     customerId = stores.customers.idByNumber(tenantId, number)!;
   } else if (v.customerNumber === null) customerId = null;
   const pointNumber = String(v.meteringPointNumber);
-  const point = { number: pointNumber, address: String(v.address), postalCode: str(v.postalCode), city: str(v.city), lat: num(v.lat), lon: num(v.lon), customerId };
+  const point = { number: pointNumber, address: String(v.address), postalCode: cellText(v.postalCode), city: cellText(v.city), lat: cellNumber(v.lat), lon: cellNumber(v.lon), customerId };
   changed = stores.meteringPoints.upsertByNumber(tenantId, point, now) !== 'unchanged' || changed;
   const pointId = stores.meteringPoints.idByNumber(tenantId, pointNumber)!;
   const meter = stores.meters.upsert(
     tenantId,
-    {
-      manufacturer: String(v.manufacturer),
-      serial: String(v.serial),
-      version: num(v.version),
-      deviceType: num(v.deviceType),
-      medium: str(v.medium),
-      model: str(v.model),
-      driver: str(v.driver),
-      readingMode: v.readingMode === undefined || v.readingMode === null ? undefined : (v.readingMode as ReadingMode),
-      intervalS: num(v.intervalS)
-    },
+    meterInputOf(v),
     now
   );
   const installed = stores.meters.ensureInstalled(tenantId, meter.id, pointId, typeof v.installedFrom === 'number' ? v.installedFrom : now);

@@ -6,10 +6,9 @@ import { HTTPException } from 'hono/http-exception';
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
 import type { Stores } from '../store/index.js';
-import type { ReadingMode } from '../store/meters.js';
 import { auditAs } from '../store/registry.js';
 import { parseCsv, type Separator } from './csv.js';
-import { FIELDS, resolveMapping, type CellValue, type ImportKind } from './fields.js';
+import { cellNumber, cellText, FIELDS, meterInputOf, resolveMapping, type CellValue, type ImportKind } from './fields.js';
 import { checkInstallations, writeInstallation } from './installations.js';
 
 export interface CsvImportRequest {
@@ -269,8 +268,6 @@ function crossCheck(kind: ImportKind, rows: ParsedRow[], stores: Stores, tenantI
   }
 }
 
-const str = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : String(v));
-const num = (v: CellValue | undefined) => (v === undefined ? undefined : v === null ? null : Number(v));
 
 /** Writes one row; answers the meter it created or whose key it changed. */
 function writeRow(
@@ -286,7 +283,7 @@ function writeRow(
   const touched: { meter?: number; key?: number; changed?: number } = {};
   switch (kind) {
     case 'customers':
-      outcome = stores.customers.upsertByNumber(tenantId, { number: String(v.number), name: String(v.name), email: str(v.email), phone: str(v.phone) }, now);
+      outcome = stores.customers.upsertByNumber(tenantId, { number: String(v.number), name: String(v.name), email: cellText(v.email), phone: cellText(v.phone) }, now);
       break;
     case 'metering-points':
       outcome = stores.meteringPoints.upsertByNumber(
@@ -294,10 +291,10 @@ function writeRow(
         {
           number: String(v.number),
           address: String(v.address),
-          postalCode: str(v.postalCode),
-          city: str(v.city),
-          lat: num(v.lat),
-          lon: num(v.lon),
+          postalCode: cellText(v.postalCode),
+          city: cellText(v.city),
+          lat: cellNumber(v.lat),
+          lon: cellNumber(v.lon),
           customerId: row.ref.customerId
         },
         now
@@ -306,17 +303,7 @@ function writeRow(
     case 'meters': {
       const r = stores.meters.upsert(
         tenantId,
-        {
-          manufacturer: String(v.manufacturer),
-          serial: String(v.serial),
-          version: num(v.version),
-          deviceType: num(v.deviceType),
-          medium: str(v.medium),
-          model: str(v.model),
-          driver: str(v.driver),
-          readingMode: v.readingMode === undefined || v.readingMode === null ? undefined : (v.readingMode as ReadingMode),
-          intervalS: num(v.intervalS)
-        },
+        meterInputOf(v),
         now
       );
       outcome = r.outcome;
