@@ -83,7 +83,12 @@ describe('meter list (M4)', () => {
     expect(await order('customerNumber', true)).toEqual(['11000001', '11000003', '11000002', '11000004']);
     expect(await order('lastReading')).toEqual(['11000003', '11000004', '11000002', '11000001']);
     expect(await order('lastReading', true)).toEqual(['11000001', '11000002', '11000004', '11000003']);
-    expect(await order('reading')).toEqual(['11000003', '11000004', '11000002', '11000001']);
+    // kWh before m3 (they do not compare), no reading last, in both directions
+    expect(await order('reading')).toEqual(['11000001', '11000002', '11000003', '11000004']);
+    reading(ids.bare, T0, { energy: 5 * 3.6e6 });
+    expect(await order('reading')).toEqual(['11000004', '11000001', '11000002', '11000003']);
+    expect(await order('reading', true)).toEqual(['11000001', '11000004', '11000002', '11000003']);
+    server.db.prepare('delete from reading where meter_id = ?').run(ids.bare);
     const page = (await call(admin, 'GET', '/api/meters?sort=lastReading&desc=true&limit=1&offset=1&q=kam')).json;
     expect(page).toMatchObject({ total: 4, limit: 1, offset: 1 });
     expect(page.items[0].serial).toBe('11000002');

@@ -110,7 +110,7 @@ function latestOf(r: Row): Meter['latest'] {
 }
 
 /** Where each sort reads its key (an index on (tenant, key), but meter_latest's are scanned: 007), and the id column. */
-const SORT_SOURCE: Record<MeterSort, { from: string; id: string; key: string }> = {
+const SORT_SOURCE: Record<MeterSort, { from: string; id: string; key: string; groups?: string }> = {
   serial: { from: 'meter m', id: 'm.id', key: 'm.serial' },
   type: { from: 'meter m', id: 'm.id', key: 'm.medium, m.model' },
   customer: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.customer_name' },
@@ -118,7 +118,8 @@ const SORT_SOURCE: Record<MeterSort, { from: string; id: string; key: string }> 
   postalCode: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.postal_code' },
   customerNumber: { from: 'meter_listing l', id: 'l.meter_id', key: 'l.customer_number' },
   lastReading: { from: 'meter_latest x', id: 'x.meter_id', key: 'x.at' },
-  reading: { from: 'meter_latest x', id: 'x.meter_id', key: 'x.main' }
+  // kWh and m3 do not compare: energy registers first, then volumes, meters without a reading last, either way
+  reading: { from: 'meter_latest x', id: 'x.meter_id', key: 'x.main', groups: 'x.main is null, x.energy is null' }
 };
 
 function toMeter(r: Row): Meter {
@@ -243,7 +244,7 @@ export class MeterStore {
     }
     if (query.key) filters.push(`${query.key === 'missing' ? 'not ' : ''}exists (select 1 from meter_key k where k.meter_id = ${idCol})`);
     const dir = query.desc ? ' desc' : '';
-    const order = [...source.key.split(', '), idCol].map((k) => k + dir).join(', ');
+    const order = [...(source.groups ? [source.groups] : []), ...[...source.key.split(', '), idCol].map((k) => k + dir)].join(', ');
     return { from: source.from, where: filters.join(' and '), args, order, idCol };
   }
 
