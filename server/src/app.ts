@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AppDeps, AppEnv } from './context.js';
 import { principal } from './middleware/principal.js';
+import { alarms } from './routes/alarms.js';
 import { auditLog } from './routes/audit.js';
 import { auth } from './routes/auth.js';
 import { devices } from './routes/devices.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
     .route('/', readings)
+    .route('/', alarms)
     .route('/', consumerReports)
     .route('/', erasure)
     .route('/', docs);
