@@ -1,6 +1,7 @@
 import type { Resolution } from '../../../shared/consumption.js';
 import type { PointConsumption } from '../store/readings.js';
 import { formatValue, periodLabel } from '../../../shared/consumption-labels.js';
+import { csvField } from '../export/csv-field.js';
 
 // The consumer report (M2) as it goes out by e-mail: the same rows three ways, an HTML page with
 // a chart that needs no script (inline SVG bars, which mail clients show), plain text, and a CSV
@@ -41,8 +42,6 @@ function notesOf(b: PointConsumption['buckets'][number]): string {
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/** RFC 4180: quote a field that holds a comma, quote or line break. */
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 function svgChart(rows: Row[], unit: string): string {
   const w = 640;

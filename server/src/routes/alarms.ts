@@ -8,6 +8,7 @@ import { ALARM_SORTS, alarmHistory, currentAlarms, SINCE_LOOKBACK_DAYS, withSinc
 import { ALARM_KINDS, type AlarmKind } from '../../../shared/model/alarm.js';
 import { zoneOffsetMs } from '../../../shared/consumption.js';
 import { idParam, paging, parseQuery, queryFlag } from './params.js';
+import { csvField } from '../export/csv-field.js';
 
 // Alarms across the utility (M8): current alarms of every meter, sortable by severity and time,
 // filtered by group, severity and kind, as JSON or CSV; and one meter's alarm history summary.
@@ -37,8 +38,6 @@ const HistoryQuery = z
   })
   .strict();
 
-/** RFC 4180: quote a field that holds a comma, quote or line break. */
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 /** ISO 8601 on the utility's wall clock with its offset: "2026-03-29T03:00:00+02:00". */
 export function localIso(at: number, timeZone: string): string {
