@@ -1,37 +1,17 @@
 import { request } from '$lib/api/client';
+import type { Group, GroupList } from '$server/store/groups';
+import type { Meter, MeterSort } from '$server/store/meters';
 
-// The meter list's and group panel's calls (server/src/routes/meters.ts, groups.ts).
+// The meter list's and group panel's calls (server/src/routes/meters.ts, groups.ts); the wire
+// types are the server's own ($server, types only).
 
-export type SortKey = 'serial' | 'customer' | 'address' | 'postalCode' | 'customerNumber' | 'type' | 'lastReading' | 'reading';
+export type SortKey = MeterSort;
 /** A user group's id, or one of the panel's built-in sets; null is "All meters". */
 export type GroupFilter = number | 'ungrouped' | 'last-imported' | null;
 
-export type Severity = 'critical' | 'warning' | 'info';
-
-export interface ListMeter {
-  id: number;
-  manufacturer: string;
-  serial: string;
-  medium: string | null;
-  model: string | null;
-  meteringPoint: { id: number; number: string | null; address: string; postalCode: string | null; city: string | null } | null;
-  customer: { id: number; number: string | null; name: string } | null;
-  latest: { at: number; register: 'energy' | 'volume'; value: number; unit: 'kWh' | 'm3' } | null;
-  alarms: { kind: string; severity: Severity; label: string; active: boolean }[];
-}
-
-export interface Group {
-  id: number;
-  name: string;
-  meters: number;
-}
-
-export interface GroupList {
-  groups: Group[];
-  meters: number;
-  ungrouped: number;
-  lastImported: { runId: number; startedAt: number; source: string; kind: string; meters: number } | null;
-}
+/** What the list shows of a meter (the server's Meter row carries more). */
+export type ListMeter = Pick<Meter, 'id' | 'manufacturer' | 'serial' | 'medium' | 'model' | 'meteringPoint' | 'customer' | 'latest' | 'alarms'>;
+export type { Group, GroupList };
 
 export interface ListQuery {
   q: string;

@@ -1,21 +1,10 @@
 import { ApiError, failureText, request } from '$lib/api/client';
+import type { AuditEntry } from '$server/store/audit';
 
 // The Manager's calls for the audit log (server/src/routes/audit.ts, permission audit.read) and
 // the filters as they travel in the page's query string, so a view can be bookmarked or shared.
 
-export interface AuditEntry {
-  id: number;
-  /** UTC ms. */
-  at: number;
-  event: string;
-  userId: number | null;
-  userLogin: string | null;
-  /** Who in words when there is no user row (a failed sign-in names the login tried). */
-  actor: string | null;
-  /** The browser's user agent or a field device's name. */
-  device: string | null;
-  details: unknown;
-}
+export type { AuditEntry };
 
 export interface AuditPage {
   entries: AuditEntry[];

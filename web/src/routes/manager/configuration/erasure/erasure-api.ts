@@ -1,27 +1,12 @@
 import { failureText, request } from '$lib/api/client';
+import type { MeteringPoint } from '$server/store/metering-points';
+import type { ErasureResult } from '$server/store/readings';
 
 // GDPR erasure (M21): find the metering point, count what a period holds, erase it with the
 // point's address typed as confirmation (server/src/routes/erasure.ts, permission readings.erase).
 
-export interface Point {
-  id: number;
-  number: string | null;
-  address: string;
-  postalCode: string | null;
-  city: string | null;
-  customer: { id: number; number: string | null; name: string } | null;
-  meter: { id: number; manufacturer: string; serial: string } | null;
-}
-
-export interface Counts {
-  meteringPointId: number;
-  from: number;
-  to: number;
-  /** Ids of the meters installed at the point during the period. */
-  meters: number[];
-  readings: number;
-  frames: number;
-}
+export type Point = MeteringPoint;
+export type Counts = ErasureResult;
 
 export async function findPoints(q: string, signal?: AbortSignal): Promise<{ items: Point[]; total: number }> {
   return request('GET', `/metering-points?q=${encodeURIComponent(q)}&limit=20`, undefined, { signal });

@@ -1,22 +1,12 @@
 import { failureText, request } from '$lib/api/client';
+import type { TokenInfo, TokenStatus } from '$server/store/tokens';
 import { PERMISSION_TEXT } from '../roles/permission-text';
 
 // API tokens for other systems (server/src/routes/tokens.ts, permission tokens.manage). The
 // secret is answered once, by the POST; the server keeps only its hash.
 
-export type TokenStatus = 'active' | 'expired' | 'revoked';
-
-export interface Token {
-  id: number;
-  name: string;
-  scopes: string[];
-  createdBy: { id: number; login: string } | null;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-  status: TokenStatus;
-}
+export type { TokenStatus };
+export type Token = TokenInfo;
 
 /** Permissions a token may hold: all but those that stay with administrators (NOT_GRANTABLE). */
 export const SCOPES = Object.keys(PERMISSION_TEXT).filter((p) => p !== 'users.manage' && p !== 'permissions.manage');

@@ -1,8 +1,10 @@
 import { failureText, request } from '$lib/api/client';
+import type { Role } from '$server/auth/permissions';
+import type { ListedUser } from '$server/store/users';
 
 // The Manager's calls about people (server/src/routes/users.ts, permission users.manage).
 
-export type Role = 'user' | 'superuser' | 'administrator';
+export type { Role };
 export const ROLES: readonly Role[] = ['user', 'superuser', 'administrator'];
 export const ROLE_LABEL: Record<Role, string> = { user: 'User', superuser: 'Superuser', administrator: 'Administrator' };
 
@@ -10,15 +12,8 @@ export const ROLE_LABEL: Record<Role, string> = { user: 'User', superuser: 'Supe
 export const LOGIN_RULE = '3 to 64 letters, digits or . _ @ -';
 export const PASSWORD_RULE = 'At least 10 characters';
 
-export interface User {
-  id: number;
-  login: string;
-  displayName: string;
-  role: Role;
-  createdAt: number;
-  disabledAt: number | null;
-  lastSignInAt: number | null;
-}
+/** A person in the list, with their latest sign-in. */
+export type User = ListedUser;
 
 export interface UserPage {
   users: User[];

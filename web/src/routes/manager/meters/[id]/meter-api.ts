@@ -1,56 +1,16 @@
 import { request } from '$lib/api/client';
 import type { ConsumptionAnswer, MeterSeries, Resolution } from '$lib/chart/consumption';
 import { seriesConsumption } from '$lib/chart/consumption';
+import type { Customer } from '$server/store/customers';
+import type { MeterDetail } from '$server/store/meters';
+import type { MeteringPoint, MeteringPointInstallation } from '$server/store/metering-points';
+import type { LatestReading } from '$server/store/readings';
 
 // The meter page's calls (server/src/routes/meters.ts, metering-points.ts, readings.ts,
-// consumer-report.ts) and their wire types.
+// consumer-report.ts); the wire types are the server's own ($server, types only).
 
-export interface MeterDetail {
-  id: number;
-  manufacturer: string;
-  serial: string;
-  version: number | null;
-  deviceType: number | null;
-  medium: string | null;
-  model: string | null;
-  driver: string | null;
-  readingMode: string;
-  intervalS: number | null;
-  hasKey: boolean;
-  meteringPoint: { id: number; number: string | null; address: string; postalCode: string | null; city: string | null } | null;
-  customer: { id: number; number: string | null; name: string } | null;
-  lastReadingAt: number | null;
-  installations: { id: number; meteringPointId: number; address: string; from: number; to: number | null }[];
-  groups: { id: number; name: string }[];
-  key: { source: string; updatedAt: number } | null;
-}
-
-export interface PointDetail {
-  id: number;
-  number: string | null;
-  address: string;
-  postalCode: string | null;
-  city: string | null;
-  customer: { id: number; number: string | null; name: string } | null;
-  meter: { id: number; manufacturer: string; serial: string; installedAt: number } | null;
-  installations: { id: number; meterId: number; manufacturer: string; serial: string; from: number; to: number | null }[];
-}
-
-export interface Customer {
-  id: number;
-  number: string | null;
-  name: string;
-  email: string | null;
-  phone: string | null;
-}
-
-export interface LatestReading {
-  meterId: number;
-  at: number;
-  values: Record<'energy' | 'volume' | 'flow' | 'power' | 'tFlow' | 'tReturn' | 'info', number | null>;
-  units: Record<string, string>;
-  extra: Record<string, unknown> | null;
-}
+export type { Customer, LatestReading, MeterDetail };
+export type PointDetail = MeteringPoint & { installations: MeteringPointInstallation[] };
 
 export interface Interval {
   from: number;

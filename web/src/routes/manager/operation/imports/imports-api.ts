@@ -1,14 +1,20 @@
 import { failureText, request } from '$lib/api/client';
+import type { Separator } from '$server/import/csv';
+import type { KemImportReport } from '$server/import/kem-import';
+import type { ImportReport, RowError } from '$server/import/run';
+import type { RunDetail, RunStatus, RunSummary } from '$server/store/imports';
+import type { Page } from '$server/store/registry';
 
 // The Manager's calls about imports (server/src/routes/imports.ts, import-runs.ts,
 // import-config.ts) and the small pieces of CSV reading the page does before anything is sent:
 // the header line, the separator, a mapping guessed from the column names.
+// Wire types are the server's own ($server, types only).
+
+export type { Page, RowError, RunDetail, RunStatus, RunSummary, Separator };
 
 export type CsvKind = 'installations' | 'customers' | 'metering-points' | 'meters' | 'keys';
 export type Kind = CsvKind | 'kem';
-export type Separator = ',' | ';' | '\t' | '|';
 export type Mode = 'all-or-nothing' | 'valid-rows';
-export type RunStatus = 'ok' | 'partial' | 'failed';
 
 export const KIND_LABEL: Record<Kind, string> = {
   installations: 'Customers, metering points and meters',
@@ -58,41 +64,14 @@ export interface Fields {
   maxKemBytes: number;
 }
 
-export interface RowError {
-  line: number;
-  field: string | null;
-  message: string;
+/** What the server adds to a report: the run it recorded (null for a dry run). */
+interface Recorded {
+  runId: number | null;
+  status: RunStatus | null;
 }
-
 /** The answer of a CSV import or its dry run (also inside a 422 for all-or-nothing). */
-export interface CsvReport {
-  rows: number;
-  valid: number;
-  invalid: number;
-  errors: RowError[];
-  moreErrors: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  installed: number;
-  imported: boolean;
-  runId: number | null;
-  status: RunStatus | null;
-}
-
-export interface KemReport {
-  meters: number;
-  valid: number;
-  invalid: number;
-  errors: { index: number; serial: string | null; message: string }[];
-  metersCreated: number;
-  keysCreated: number;
-  keysUpdated: number;
-  keysUnchanged: number;
-  imported: boolean;
-  runId: number | null;
-  status: RunStatus | null;
-}
+export type CsvReport = ImportReport & Recorded;
+export type KemReport = KemImportReport & Recorded;
 
 export interface SavedMapping {
   id: number;
@@ -100,33 +79,6 @@ export interface SavedMapping {
   kind: CsvKind;
   separator: Separator;
   mapping: Record<string, string | null>;
-}
-
-export interface RunSummary {
-  id: number;
-  kind: string;
-  source: string;
-  trigger: 'manual' | 'scheduled';
-  user: string | null;
-  folderId: number | null;
-  startedAt: number;
-  finishedAt: number | null;
-  status: RunStatus;
-  summary: Record<string, number>;
-  rejectedCount: number;
-  meters: number;
-  message: string | null;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface RunDetail extends RunSummary {
-  rejected: Page<RowError>;
 }
 
 export interface FolderInput {
