@@ -33,6 +33,8 @@ export interface Route {
 /** Waiting devices first: they are the ones someone is holding and waiting for. */
 export const STATUS_ORDER: readonly DeviceStatus[] = ['pending', 'authorised', 'revoked'];
 export const STATUS_LABEL: Record<DeviceStatus, string> = { pending: 'Waiting', authorised: 'Authorised', revoked: 'Revoked' };
+/** The status badge's colour (app.css .pill). */
+export const STATUS_TONE: Record<DeviceStatus, 'good' | 'warn' | 'bad'> = { pending: 'warn', authorised: 'good', revoked: 'bad' };
 
 export async function countDevices(status: DeviceStatus): Promise<number> {
   return (await request<{ total: number }>('GET', `/devices?status=${status}&limit=1`)).total;
