@@ -19,6 +19,7 @@ import { Ingest } from '../ingest/ingest.js';
 import { FrameStore } from './frames.js';
 import { JobStore } from './jobs.js';
 import { ReadingStore } from './readings.js';
+import { ReadingDays } from './reading-days.js';
 import { SettingStore } from './settings.js';
 import { SyncStore } from './sync.js';
 import { SyncExchangeStore } from './sync-exchanges.js';
@@ -55,6 +56,8 @@ export interface Stores {
   imports: ImportStore;
   /** Meter positions for the Manager map (M1). */
   meterPositions: MeterPositionStore;
+  /** Per meter and local day sums of readings, for the reports (M5-M7, B3). */
+  readingDays: ReadingDays;
 }
 
 export interface StoreOptions {
@@ -77,6 +80,8 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
   const settings = new SettingStore(db);
   const devices = new DeviceStore(db);
   const ingest = new Ingest(db, frames, readings, settings, () => keys);
+  const readingDays = new ReadingDays(db);
+  readingDays.ensureAll();
   return {
     permissions: new PermissionStore(db),
     users: new UserStore(db),
@@ -98,6 +103,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     exportFormats: new ExportFormatStore(db),
     exportJobs: new ExportJobStore(db),
     imports: new ImportStore(db, _opts.dataDir),
-    meterPositions: new MeterPositionStore(db)
+    meterPositions: new MeterPositionStore(db),
+    readingDays
   };
 }
