@@ -8,6 +8,7 @@ export const PERMISSIONS = [
   'export', //             downloads and exports of data
   'meters.write', //       create, change, delete meters, customers, metering points, installations
   'groups.write', //       create, rename, delete groups and their members
+  'alerts.write', //       consumption alert limits (M10), reset and re-arm; comments on report rows
   'import', //             CSV imports of meters, customers
   'keys.write', //         import or set meter keys (never shows them)
   'keys.read', //          read a meter key in clear (audited)
@@ -29,7 +30,7 @@ export const NOT_GRANTABLE: ReadonlySet<Permission> = new Set(['permissions.mana
 
 export const DEFAULT_PERMISSIONS: Record<EditableRole, readonly Permission[]> = {
   user: ['meters.read', 'readings.read', 'export'],
-  superuser: ['meters.read', 'readings.read', 'export', 'meters.write', 'groups.write', 'import', 'keys.write', 'ingest']
+  superuser: ['meters.read', 'readings.read', 'export', 'meters.write', 'groups.write', 'alerts.write', 'import', 'keys.write', 'ingest']
 };
 
 export function isPermission(p: string): p is Permission {

@@ -9,6 +9,7 @@ import { ALARM_KINDS, type AlarmKind } from '../../../shared/model/alarm.js';
 import { zoneOffsetMs } from '../../../shared/consumption.js';
 import { idParam, paging, parseQuery, queryFlag } from './params.js';
 import { csvField } from '../export/csv-field.js';
+import { csvHeaders } from '../report/scope.js';
 
 // Alarms across the utility (M8): current alarms of every meter, sortable by severity and time,
 // filtered by group, severity and kind, as JSON or CSV; and one meter's alarm history summary.
@@ -81,10 +82,7 @@ export const alarms = new Hono<AppEnv>()
     if (format === 'csv') {
       const timeZone = stores.readings.timeZone(tenantId);
       const name = `alarms-${localIso(now(), timeZone).slice(0, 10)}.csv`;
-      return c.body(alarmsCsv(withSince(db, all), timeZone), 200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${name}"`
-      });
+      return c.body(alarmsCsv(withSince(db, all), timeZone), 200, csvHeaders(name));
     }
     return c.json({ items: withSince(db, all.slice(offset, offset + limit)), total: all.length, limit, offset });
   })

@@ -2,8 +2,7 @@ import type { Db } from '../db/connection.js';
 import { ALARM_KINDS, type AlarmKind, type AlarmSeverity } from '../../../shared/model/alarm.js';
 import { bucketIndex, bucketStart, nextBucket } from '../../../shared/consumption.js';
 import { infoAlarms, type MeterIdentity } from './meter-alarms.js';
-import { lastImportRun } from './meters.js';
-import { notFound } from './registry.js';
+import { groupCondition } from '../report/scope.js';
 
 // Alarms across the utility (M8): the meters whose newest reading carries an active alarm, and
 // per meter how often each alarm kind was read over the last days. Both decode stored info words
@@ -76,18 +75,9 @@ function decoder() {
 
 /** Every matching meter with active alarms, sorted; `since` is left 0 (see withSince). */
 export function currentAlarms(db: Db, tenantId: number, q: AlarmQuery): Omit<AlarmRow, 'since' | 'sinceCapped'>[] {
-  const where = ['ml.tenant_id = ?', 'ml.info <> 0'];
-  const args: unknown[] = [tenantId];
-  if (q.group === 'ungrouped') {
-    where.push('ml.meter_id not in (select meter_id from group_member)');
-  } else if (q.group === 'last-imported') {
-    where.push('ml.meter_id in (select meter_id from import_run_meter where run_id = ?)');
-    args.push(lastImportRun(db, tenantId)?.id ?? 0);
-  } else if (q.group !== undefined) {
-    if (!db.prepare('select 1 from meter_group where tenant_id = ? and id = ?').get(tenantId, q.group)) throw notFound('Group', q.group);
-    where.push('ml.meter_id in (select meter_id from group_member where group_id = ?)');
-    args.push(q.group);
-  }
+  const g = groupCondition(db, tenantId, q.group, 'ml.meter_id');
+  const where = ['ml.tenant_id = ?', 'ml.info <> 0', g.sql];
+  const args: unknown[] = [tenantId, ...g.args];
   // meter_latest has no index on info (007): a scan of its small rows, decoding only non-zero words
   const rows = db
     .prepare(

@@ -8,6 +8,7 @@ export const PERMISSION_TEXT: Record<string, { title: string; text: string }> = 
   export: { title: 'Export data', text: 'Download exports for billing and other downloads of data.' },
   'meters.write': { title: 'Change meters', text: 'Create, change and delete meters, customers and metering points; meter exchanges.' },
   'groups.write': { title: 'Change groups', text: 'Create, rename and delete groups; add meters to them and remove them.' },
+  'alerts.write': { title: 'Set alerts', text: 'Consumption alert limits, their reset and re-arm; comments on report rows.' },
   import: { title: 'Import', text: 'Import customers, metering points and meters from CSV files.' },
   'keys.write': { title: 'Import keys', text: 'Import or set meter encryption keys (the keys are never shown).' },
   'keys.read': { title: 'Read keys', text: 'Read a meter key in clear text; every read is in the audit log.' },

@@ -1,0 +1,1 @@
+-- Filled by this session's issue 7 work before it lands; no schema yet.
