@@ -146,8 +146,18 @@ function layoutKey(records: readonly DataRecord[]): string {
   return key;
 }
 
+/**
+ * Told after a batch commits which of a tenant's meters got new or rewritten readings (consumption
+ * alerts and notifications evaluate them as readings arrive, M9/M10). Runs after the commit, so
+ * what it reads is stored; a listener that throws is logged and never fails the ingest.
+ */
+export type ReadingsListener = (tenantId: number, meterIds: readonly number[], now: number) => void;
+
 export class Ingest {
   readonly #tenants = new Map<number, TenantState>();
+  /** Meters that got readings in the running transaction, by tenant (see ReadingsListener). */
+  readonly #written = new Map<number, Set<number>>();
+  readonly #listeners = new Set<ReadingsListener>();
   /** Each driver compiled per record layout (shared/drivers/plan.ts): meters repeat their layout. */
   readonly #plans = new Map<Driver, Map<string, ReadingPlan>>();
   readonly #meterById;
@@ -174,7 +184,7 @@ export class Ingest {
    */
   ingest(actor: Actor, batch: readonly IncomingFrame[], now: number): FrameResult[] {
     if (batch.length > MAX_BATCH) throw new RangeError(`frames: expected at most ${MAX_BATCH}, got ${batch.length}`);
-    return this.db.transaction(() => {
+    return this.#notifying(now, () => {
       const results: FrameResult[] = new Array(batch.length);
       const byFrame = new Map<number, FrameResult>();
       const tally = new Map<number, TenantTally>();
@@ -249,7 +259,10 @@ export class Ingest {
           status: out.status,
           reason: out.reason
         }, out.status === 'decoded' ? now : null);
-        if (out.columns) this.readings.put(meter!.id, f.receivedAt, out.columns);
+        if (out.columns) {
+          this.readings.put(meter!.id, f.receivedAt, out.columns);
+          this.#wrote(tenantId, meter!.id);
+        }
         t.stored++;
         t.receptions++;
         if (out.status === 'decoded') t.decoded++;
@@ -292,7 +305,7 @@ export class Ingest {
         });
       }
       return results;
-    })();
+    });
   }
 
   /** Manufacturer and serial of the tenant's meters among `meterIds` (others' ids are skipped). */
@@ -322,10 +335,10 @@ export class Ingest {
       addKeys(st.ring, this.#keys().keysForMeters(tenantId, meterIds));
       st.keyStamp = this.#keyStamp.get(tenantId) as string;
     }
-    return this.db.transaction(() => {
+    return this.#notifying(now, () => {
       const rows = this.frames.waiting(tenantId, { statuses: ['no-key'], meterIds, limit: REDECODE_LIMIT });
       return this.#redecodeRows(tenantId, rows, now);
-    })();
+    });
   }
 
   /**
@@ -336,12 +349,12 @@ export class Ingest {
     const wanted = new Set<string>();
     for (const m of this.#identities(tenantId, meterIds)) wanted.add(`${m.manufacturer} ${m.serial}`);
     if (wanted.size === 0) return { frames: 0, decoded: 0, waiting: 0 };
-    return this.db.transaction(() => {
+    return this.#notifying(now, () => {
       const rows = this.frames
         .waitingForMeters(tenantId, [...wanted], REDECODE_LIMIT)
         .filter((r) => wanted.has(r.address ?? frameIdentity(stripCrcs(plainBytes(r.raw), 'auto').frame)?.text ?? ''));
       return this.#redecodeRows(tenantId, rows, now);
-    })();
+    });
   }
 
   /**
@@ -350,7 +363,7 @@ export class Ingest {
    */
   redecode(actor: Actor, opts: { statuses?: readonly FrameStatus[]; meterIds?: readonly number[]; limit: number }, now: number): RedecodeCounts {
     this.#tenants.delete(actor.tenantId);
-    return this.db.transaction(() => {
+    return this.#notifying(now, () => {
       const rows = this.frames.waiting(actor.tenantId, {
         statuses: opts.statuses ?? WAITING_STATUSES,
         ...(opts.meterIds ? { meterIds: opts.meterIds } : {}),
@@ -366,7 +379,43 @@ export class Ingest {
         details: { ...counts }
       });
       return counts;
-    })();
+    });
+  }
+
+  /** Calls `listener` after every committed batch that wrote readings; returns its removal. */
+  onReadings(listener: ReadingsListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #wrote(tenantId: number, meterId: number): void {
+    let set = this.#written.get(tenantId);
+    if (set === undefined) this.#written.set(tenantId, (set = new Set()));
+    set.add(meterId);
+  }
+
+  /** `work` in one transaction, then the listeners with the meters it gave readings. */
+  #notifying<T>(now: number, work: () => T): T {
+    this.#written.clear();
+    let result: T;
+    try {
+      result = this.db.transaction(work)();
+    } catch (err) {
+      this.#written.clear();
+      throw err;
+    }
+    const written = [...this.#written].map(([tenantId, ids]) => [tenantId, [...ids]] as const);
+    this.#written.clear();
+    for (const [tenantId, ids] of written) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(tenantId, ids, now);
+        } catch (err) {
+          console.error(`readings listener failed for tenant ${tenantId}:`, err);
+        }
+      }
+    }
+    return result;
   }
 
   /** Drops a tenant's cached key ring and formats (they are rebuilt on the next frame). */
@@ -477,7 +526,10 @@ export class Ingest {
       if (!meter && ident) meter = this.frames.meterByAddress(tenantId, ident.manufacturer, ident.serial);
       const out = this.#decode(tenantId, raw, meter, ident, learnt, now);
       this.frames.setStatus(row.id, out.status, out.reason, meter?.id ?? null, out.status === 'decoded' ? now : null);
-      if (out.columns) this.readings.put(meter!.id, row.receivedAt, out.columns);
+      if (out.columns) {
+        this.readings.put(meter!.id, row.receivedAt, out.columns);
+        this.#wrote(tenantId, meter!.id);
+      }
       if (out.status === 'decoded') counts.decoded++;
       else counts.waiting++;
       onResult?.(row.id, out.status, out.reason);
