@@ -224,3 +224,35 @@ describe('a new key decodes the frames that waited for it', () => {
     expect((await latest(meter.id))?.values.volume).toBe(6.408);
   });
 });
+
+describe('listeners hear which meters got readings, after the commit', () => {
+  test('a decoded frame and a re-decode after a key arrives each name the meter once; an undecodable frame names none', async () => {
+    const heard: { tenantId: number; meterIds: number[]; stored: number }[] = [];
+    const off = server.stores.ingest.onReadings((tenantId, meterIds) => {
+      // after the commit: the reading is already there to read
+      const stored = (server.db.prepare('select count(*) as n from reading where meter_id = ?').get(meterIds[0]) as { n: number }).n;
+      heard.push({ tenantId, meterIds: [...meterIds], stored });
+    });
+    const meter = (await call('POST', '/api/meters', HEAT_METER)).json.meter;
+    expect((await ingest(heatFrame(1, 10))).status).toBe('no-key');
+    expect(heard).toEqual([]);
+
+    expect((await call('PUT', `/api/meters/${meter.id}/key`, { key: HEAT_KEY })).status).toBe(200);
+    const tenantId = (server.db.prepare('select tenant_id as t from meter where id = ?').get(meter.id) as { t: number }).t;
+    expect(heard).toEqual([{ tenantId, meterIds: [meter.id], stored: 1 }]);
+
+    expect((await ingest(heatFrame(2, 11), T + 60_000)).status).toBe('decoded');
+    expect(heard[1]).toEqual({ tenantId, meterIds: [meter.id], stored: 2 });
+
+    // a listener that throws is logged and does not fail the ingest
+    const offBad = server.stores.ingest.onReadings(() => {
+      throw new Error('listener bug');
+    });
+    expect((await ingest(heatFrame(3, 12), T + 120_000)).status).toBe('decoded');
+    expect(heard).toHaveLength(3);
+    offBad();
+    off();
+    expect((await ingest(heatFrame(4, 13), T + 180_000)).status).toBe('decoded');
+    expect(heard).toHaveLength(3);
+  });
+});
