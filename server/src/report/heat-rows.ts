@@ -59,15 +59,17 @@ interface Raw extends ReportMeter {
   g1: number | null;
 }
 
+// Meters in id order (the unary + keeps SQLite from the tenant index, whose order would need a
+// temporary B-tree for the grouping); each meter's days are one range of reading_day's key.
 function statement(db: Db, condition: string) {
   return db.prepare(`
-    with s as (
-      select d.meter_id, sum(d.irregular) as irr, sum(d.t_n) as tN, sum(d.t_flow_sum) as tf, sum(d.t_return_sum) as tr,
+    with s as materialized (
+      select m.id as meter_id, sum(d.irregular) as irr, sum(d.t_n) as tN, sum(d.t_flow_sum) as tf, sum(d.t_return_sum) as tr,
              sum(d.q_sum) as q, sum(d.qt_flow_sum) as qtf, sum(d.qt_return_sum) as qtr
         from meter m join reading_day d on d.meter_id = m.id and d.day >= @dayFrom and d.day < @dayTo
-       where m.tenant_id = @tenant and ${HEAT_METER} and ${condition}
-       group by d.meter_id having sum(d.n) > 0),
-    b as (
+       where +m.tenant_id = @tenant and ${HEAT_METER} and ${condition}
+       group by m.id having sum(d.n) > 0),
+    b as materialized (
       select s.*,
              coalesce((select at from reading where meter_id = s.meter_id and at <= @from and volume is not null order by at desc limit 1),
                       (select at from reading where meter_id = s.meter_id and at > @from and at < @to and volume is not null order by at limit 1)) as a0,
@@ -80,8 +82,7 @@ function statement(db: Db, condition: string) {
       from b join meter m on m.id = b.meter_id
       ${REPORT_METER_JOINS}
       left join reading r0 on r0.meter_id = b.meter_id and r0.at = b.a0
-      left join reading r1 on r1.meter_id = b.meter_id and r1.at = b.a1
-     order by m.id`);
+      left join reading r1 on r1.meter_id = b.meter_id and r1.at = b.a1`);
 }
 
 /** Heat and cooling meters of the tenant matching `condition` (SQL on `m`, with its args) without readings in the interval count apart. */
@@ -99,7 +100,8 @@ export function heatMeasures(db: Db, tenantId: number, iv: DayInterval, conditio
   const sql = condition.sql.replace(/\?/g, () => `@c${n++}`);
   const params: Record<string, unknown> = { tenant: tenantId, from: iv.from, to: iv.to, dayFrom: iv.dayFrom, dayTo: iv.dayTo };
   condition.args.forEach((a, i) => (params[`c${i}`] = a));
-  const rows = statement(db, sql).all(params) as Raw[];
+  // b is made in meter id order; sorting here is cheaper than SQLite's temporary B-tree
+  const rows = (statement(db, sql).all(params) as Raw[]).sort((x, y) => x.meterId - y.meterId);
   const walk = db.prepare(
     `select at, energy, volume, json_extract(extra, '$.forwardEnergy') as f, json_extract(extra, '$.returnEnergy') as g
        from reading where meter_id = ? and at >= ? and at <= ? order by at`
