@@ -118,6 +118,13 @@ test('@reports heat report: temperatures, levels, a filter, thresholds and the C
   expect(lines[0]).toContain('first_reading,last_reading,energy_kwh,volume_m3,t1_c,t2_c,delta_t_k,level,method,notes');
   expect(lines.find((l) => l.includes(`,${S1},`))).toContain(',696,20,70,40,30,fair,E8/E9 registers,');
   expect(lines).toHaveLength(5); // header, 3 rows, '' after the last CRLF
+
+  // on a phone each meter is a card with its values labelled, sorted with the narrow-screen control
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(row(S1).getByText('ΔT (K)', { exact: true })).toBeVisible();
+  await page.getByLabel('Sort by').selectOption('energy');
+  await page.getByLabel('Order').selectOption('descending');
+  expect(await page.getByTestId('heat-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-serial')))).toEqual([S1, S3, S2]);
 });
 
 test('@reports heat-network analytics: ranking, flags and the trend of an installation', async ({ page }) => {

@@ -193,7 +193,7 @@ describe('GET /api/reports/heat', () => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="heat-2026-01-01-2026-01-31.csv"');
     expect(await res.text()).toBe(
       'meter_id,manufacturer,serial,model,address,postal_code,customer_number,customer,first_reading,last_reading,energy_kwh,volume_m3,t1_c,t2_c,delta_t_k,level,method,notes\r\n' +
-        `${ids.A},KAM,10000001,MULTICAL 403,,,,,2025-12-31T12:00:00.000Z,2026-01-31T12:00:00.000Z,390,20,70,40,30,good,E8/E9 registers,\r\n`
+        `${ids.A},KAM,10000001,MULTICAL 403,,,,,2025-12-31T13:00:00+01:00,2026-01-31T13:00:00+01:00,390,20,70,40,30,good,E8/E9 registers,\r\n`
     );
   });
 

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection.js';
+import { localIso } from '../routes/alarms.js';
 import type { ReadingDays } from '../store/reading-days.js';
 import { heatMeasures, heatMeterCount, round, type HeatMeasure } from './heat-rows.js';
 import { DEFAULT_HEAT } from './heat-settings.js';
@@ -139,6 +140,7 @@ export function heatNotes(r: HeatMeasure): string {
 
 const num = (v: number | null) => (v === null ? '' : String(v));
 
+/** Rows as shown, boundary readings on the utility's clock with its offset. */
 export function heatCsv(report: HeatReport): string {
   const header = [
     ...REPORT_METER_CSV_HEADER,
@@ -157,8 +159,8 @@ export function heatCsv(report: HeatReport): string {
     header,
     report.rows.map((r) => [
       ...reportMeterCsvFields(r),
-      new Date(r.firstAt).toISOString(),
-      new Date(r.lastAt).toISOString(),
+      localIso(r.firstAt, report.timeZone),
+      localIso(r.lastAt, report.timeZone),
       num(r.energy),
       num(r.volume),
       num(r.t1),
