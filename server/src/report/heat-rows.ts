@@ -85,7 +85,7 @@ function statement(db: Db, condition: string) {
       left join reading r1 on r1.meter_id = b.meter_id and r1.at = b.a1`);
 }
 
-/** Heat and cooling meters of the tenant matching `condition` (SQL on `m`, with its args) without readings in the interval count apart. */
+/** How many heat and cooling meters of the tenant match `condition` (SQL on `m`, with its args), with readings or without. */
 export function heatMeterCount(db: Db, tenantId: number, condition: { sql: string; args: unknown[] }): number {
   return db.prepare(`select count(*) from meter m where m.tenant_id = ? and ${HEAT_METER} and ${condition.sql}`).pluck().get(tenantId, ...condition.args) as number;
 }
