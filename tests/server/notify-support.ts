@@ -58,7 +58,7 @@ export async function ingest(server: TestServer, cookie: string, at: number, fra
 
 export interface Gateway {
   url: string;
-  received: { body: { to: string; text: string }; headers: IncomingHttpHeaders }[];
+  received: { body: { to: string; text: string }; headers: IncomingHttpHeaders; at: number }[];
   close(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function startGateway(status: number): Promise<Gateway> {
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString('utf8')));
     req.on('end', () => {
-      received.push({ body: JSON.parse(text), headers: req.headers });
+      received.push({ body: JSON.parse(text), headers: req.headers, at: Date.now() });
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end(status < 300 ? 'queued' : 'upstream operator unavailable');
     });

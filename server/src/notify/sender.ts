@@ -52,8 +52,9 @@ export class DeliverySender {
   async #run(): Promise<void> {
     const store = deliveriesOf(this.deps.db);
     for (;;) {
+      if (this.#stopped || !this.deps.db.open) return;
       const due = store.due(this.deps.now(), BATCH);
-      if (!due.length || this.#stopped) return;
+      if (!due.length) return;
       for (const d of due) {
         if (this.#stopped) return;
         await this.#attempt(d);

@@ -2,7 +2,7 @@ import type { Env } from '../env.js';
 
 // Outgoing SMS (M9) through the HTTP gateway the operator names in SMS_URL: one POST per message
 // with the JSON {"to": "+4512345678", "text": "…"} and, when SMS_TOKEN is set, the header
-// "Authorization: Bearer <token>". Any 2xx answer counts as accepted. Failures become an SmsError
+// "Authorization: Bearer <token>" (else HTTP Basic when the URL names user:password). Any 2xx answer counts as accepted. Failures become an SmsError
 // with a sentence for the delivery log and whether trying again can help.
 
 /** An SMS is one GSM 03.38 segment of 160 characters; longer texts are cut by us, not the gateway. */
@@ -42,16 +42,22 @@ export function smsSenderFor(env: Pick<Env, 'SMS_URL' | 'SMS_TOKEN'>): SmsSender
       send: () => Promise.reject(new SmsError('SMS is not set up on this server: the operator sets SMS_URL (see the README).', 'not-configured'))
     };
   }
-  const host = new URL(url).host;
+  const target = new URL(url);
+  const host = target.host;
+  // user:password in the URL go as HTTP Basic (RFC 7617); fetch refuses URLs that carry them
+  const basic = target.username ? Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64') : null;
+  target.username = '';
+  target.password = '';
+  const auth = env.SMS_TOKEN ? `Bearer ${env.SMS_TOKEN}` : basic ? `Basic ${basic}` : null;
   return {
     configured: true,
     host,
     async send(to, text) {
       let res: Response;
       try {
-        res = await fetch(url, {
+        res = await fetch(target, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(env.SMS_TOKEN ? { authorization: `Bearer ${env.SMS_TOKEN}` } : {}) },
+          headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
           body: JSON.stringify({ to, text: text.slice(0, SMS_MAX_CHARS) }),
           signal: AbortSignal.timeout(TIMEOUT_MS)
         });
