@@ -3,6 +3,7 @@
 // changes. Each HelpLink area="…" in web/src must have an entry here (tests/web/help.test.ts).
 import { OFFICE } from './areas-office';
 import { ADMIN } from './areas-admin';
+import { NOTIFICATIONS } from './areas-notifications';
 
 export interface HelpArea {
   id: string;
@@ -19,7 +20,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...NOTIFICATIONS];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -28,5 +29,5 @@ export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
-  { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail'] }
+  { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
