@@ -207,3 +207,25 @@ describe('daily', () => {
     expect(notifier.nextRuns().has(rule.id)).toBe(false);
   });
 });
+
+describe('baseline', () => {
+  test('alarms already standing when a rule is made are not news; one that begins afterwards is', async () => {
+    // meter c has been dry since the at-once test; a and b are clear
+    const rule = (await call(admin, 'POST', '/api/notifications/rules', { name: 'Dry', kinds: ['dry'], emails: ['dry@utility.example'], byEmail: true, mode: 'immediate' })).json.rule;
+    const mine = async () => (await settled(server)).filter((d) => d.ruleId === rule.id);
+    await ingest(server, admin, T + 4 * HOUR, [{ serial: '61000003', info: INFO.dry }]);
+    expect(await mine()).toEqual([]);
+    await ingest(server, admin, T + 5 * HOUR, [{ serial: '61000001', info: INFO.dry }, { serial: '61000003', info: INFO.dry }]);
+    const sent = await mine();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ status: 'sent', meters: 1 });
+    expect(sent[0].body).toContain('meter KAM 61000001: Dry (no water in meter)');
+    expect(sent[0].body).not.toContain('61000003');
+    // paused, the alarm clears and returns: enabled again, the rule starts from what stands then
+    await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, { enabled: false });
+    await ingest(server, admin, T + 6 * HOUR, [{ serial: '61000002', info: INFO.dry }]);
+    await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, { enabled: true });
+    await ingest(server, admin, T + 7 * HOUR, [{ serial: '61000002', info: INFO.dry }]);
+    expect(await mine()).toHaveLength(1);
+  });
+});

@@ -1,28 +1,20 @@
-import { type AlarmKind, type AlarmSeverity } from '../../../shared/model/alarm.js';
+import type { AlarmKind } from '../../../shared/model/alarm.js';
 import type { Db } from '../db/connection.js';
 import { currentAlarms, withSince } from '../store/alarms.js';
 import { infoAlarms, type MeterIdentity } from '../store/meter-alarms.js';
 import { deliveriesOf } from './deliveries.js';
+import { ruleMatches, type ActiveAlarm as Active } from './match.js';
 import { composeMessages, type AlarmedMeter } from './messages.js';
 import { rulesOf, type Rule } from './rules.js';
 
 // When a rule fires (M9). At once: after an ingest batch committed, the newest info word of each
 // meter that got readings is decoded (store/meter-alarms.ts); an alarm kind the rule did not see
-// active for that meter at its last evaluation (notification_state) is news, and one message per
+// active for that meter at its last evaluation (notification_state, seeded by match.ts baseline
+// when the rule is made) is news, and one message per
 // rule and batch lists the meters with news. Daily: a summary of every alarm active then. Either
 // way the messages are only queued here; sender.ts sends them.
 
-const RANK: Readonly<Record<AlarmSeverity, number>> = { critical: 0, warning: 1, info: 2 };
 const CHUNK = 500;
-
-type Active = { kind: AlarmKind; severity: AlarmSeverity; label: string };
-
-/** The alarms of `alarms` the rule is about: a listed kind (if any) at its minimum severity (if any). */
-export function ruleMatches(rule: Pick<Rule, 'kinds' | 'minSeverity'>, alarms: Active[]): Active[] {
-  return alarms.filter(
-    (a) => (!rule.kinds.length || rule.kinds.includes(a.kind)) && (!rule.minSeverity || RANK[a.severity] <= RANK[rule.minSeverity])
-  );
-}
 
 interface LatestRow extends MeterIdentity {
   meterId: number;

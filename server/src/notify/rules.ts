@@ -2,6 +2,7 @@ import type { AlarmKind, AlarmSeverity } from '../../../shared/model/alarm.js';
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
 import { auditAs, changes, conflict, invalid, notFound } from '../store/registry.js';
+import { baseline } from './match.js';
 
 // Notification rules (M9): which alarms (kinds and/or a minimum severity), which meters (all or
 // some groups), who gets them (e-mail addresses, phone numbers) by which channel, and when (at
@@ -92,6 +93,7 @@ export class RuleStore {
         .get(actor.tenantId, ...columns(input, input.groupIds.length === 0), now, now) as { id: number };
       this.#setGroups(id, input.groupIds);
       const rule = this.get(actor.tenantId, id);
+      baseline(this.db, rule, this.meterFilter(rule));
       auditAs(this.db, actor, now, 'notification-rule.created', { ruleId: id, ...summary(rule) });
       return rule;
     })();
@@ -110,9 +112,10 @@ export class RuleStore {
         )
         .run(...columns(next, patch.groupIds ? patch.groupIds.length === 0 : before.allMeters), now, id);
       this.#setGroups(id, next.groupIds);
-      // what the rule saw belongs to its old alarms and meters: a changed rule starts afresh
-      if (patch.kinds || patch.minSeverity !== undefined || patch.groupIds) this.db.prepare('delete from notification_state where rule_id = ?').run(id);
       const after = this.get(actor.tenantId, id);
+      // what the rule saw belongs to its old alarms and meters, or is stale after a pause: start from now
+      const afresh = patch.kinds || patch.minSeverity !== undefined || patch.groupIds || (after.enabled && !before.enabled) || (after.mode === 'immediate' && before.mode !== 'immediate');
+      if (afresh) baseline(this.db, after, this.meterFilter(after));
       auditAs(this.db, actor, now, 'notification-rule.changed', { ruleId: id, name: after.name, changes: changes(summary(before), summary(after)) });
       return after;
     })();
