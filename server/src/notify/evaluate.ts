@@ -10,8 +10,7 @@ import { rulesOf, type Rule } from './rules.js';
 // When a rule fires (M9). At once: after an ingest batch committed, the newest info word of each
 // meter that got readings is decoded (store/meter-alarms.ts); an alarm kind the rule did not see
 // active for that meter at its last evaluation (notification_state, seeded by match.ts baseline
-// when the rule is made) is news, and one message per
-// rule and batch lists the meters with news. Daily: a summary of every alarm active then. Either
+// when the rule is made) is news, and one message per rule and batch lists the meters with news. Daily: a summary of every alarm active then. Either
 // way the messages are only queued here; sender.ts sends them.
 
 const CHUNK = 500;
