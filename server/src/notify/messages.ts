@@ -50,7 +50,7 @@ export function composeMessages(rule: Rule, meters: AlarmedMeter[], kind: 'onset
   const lines = meters
     .slice(0, MAIL_METER_LIMIT)
     .map((m) => `- ${place(m)}: meter ${meterName(m)}: ${alarmWords(m)} since ${localTime(m.since, timeZone)}`);
-  const more = meters.length > MAIL_METER_LIMIT ? [`… and ${plural(meters.length - MAIL_METER_LIMIT)} more: see Analysis > Alarms in the Manager.`] : [];
+  const more = meters.length > MAIL_METER_LIMIT ? [`… and ${meters.length - MAIL_METER_LIMIT} more meter${meters.length - MAIL_METER_LIMIT === 1 ? '' : 's'}: see Analysis > Alarms in the Manager.`] : [];
   const text = [head, '', ...lines, ...more, '', `Sent by the notification rule "${rule.name}" of Readout.`, ''].join('\n');
 
   const first = meters[0];
