@@ -19,8 +19,6 @@ interface LatestRow extends MeterIdentity {
   meterId: number;
   at: number | null;
   info: number | null;
-  address: string | null;
-  postalCode: string | null;
 }
 
 /** Queues the at-once messages for a batch of readings; returns how many were queued. */
@@ -33,32 +31,49 @@ export function evaluateReadings(db: Db, tenantId: number, meterIds: readonly nu
     latest.push(
       ...(db
         .prepare(
-          `select m.id as meterId, m.manufacturer, m.serial, m.version, m.device_type as deviceType, m.driver, ml.at, ml.info,
-                  p.address, p.postal_code as postalCode
+          `select m.id as meterId, m.manufacturer, m.serial, m.version, m.device_type as deviceType, m.driver, ml.at, ml.info
              from meter m join meter_latest ml on ml.meter_id = m.id
-             left join installation i on i.meter_id = m.id and i.to_at is null
-             left join metering_point p on p.id = i.metering_point_id
             where m.tenant_id = ? and m.id in (${ids.map(() => '?').join(',')})`
         )
         .all(tenantId, ...ids) as LatestRow[])
     );
   }
-  const decoded = latest.map((r) => ({ row: r, alarms: infoAlarms(r, r.info).filter((a) => a.active) as Active[] }));
-  const seen = db.prepare('select kind from notification_state where rule_id = ? and meter_id = ?').pluck();
+  // a utility has few distinct (meter type, info word) pairs: decode each once
+  const cache = new Map<string, Active[]>();
+  const decoded = latest.map((r) => {
+    const key = `${r.driver}|${r.manufacturer}|${r.version}|${r.deviceType}|${r.info}`;
+    let alarms = cache.get(key);
+    if (!alarms) cache.set(key, (alarms = infoAlarms(r, r.info).filter((a) => a.active) as Active[]));
+    return { row: r, alarms };
+  });
+  // what each rule saw, read once per rule (a few rows per alarmed meter), compared in memory
+  const seen = db.prepare('select meter_id as meterId, kind from notification_state where rule_id = ?');
   const forget = db.prepare('delete from notification_state where rule_id = ? and meter_id = ? and kind = ?');
   const remember = db.prepare('insert into notification_state (rule_id, meter_id, kind, since) values (?, ?, ?, ?)');
+  // the address only of the meters a message names
+  const placeOf = db.prepare(
+    `select p.address, p.postal_code as postalCode from installation i join metering_point p on p.id = i.metering_point_id
+      where i.meter_id = ? and i.to_at is null`
+  );
   return db.transaction(() => {
     let queued = 0;
     for (const rule of rules) {
       const inScope = rulesOf(db).meterFilter(rule);
+      const saw = new Map<number, Set<AlarmKind>>();
+      for (const s of seen.all(rule.id) as { meterId: number; kind: AlarmKind }[]) {
+        let kinds = saw.get(s.meterId);
+        if (!kinds) saw.set(s.meterId, (kinds = new Set()));
+        kinds.add(s.kind);
+      }
       const news: { row: LatestRow; alarms: Active[] }[] = [];
       for (const { row, alarms } of decoded) {
         if (inScope && !inScope(row.meterId)) continue;
         const current = ruleMatches(rule, alarms);
-        const before = new Set(seen.all(rule.id, row.meterId) as AlarmKind[]);
+        const before = saw.get(row.meterId);
+        if (!current.length && !before) continue;
         const kinds = new Set(current.map((a) => a.kind));
-        for (const k of before) if (!kinds.has(k)) forget.run(rule.id, row.meterId, k);
-        const fresh = current.filter((a) => !before.has(a.kind));
+        if (before) for (const k of before) if (!kinds.has(k)) forget.run(rule.id, row.meterId, k);
+        const fresh = current.filter((a) => !before?.has(a.kind));
         for (const a of fresh) remember.run(rule.id, row.meterId, a.kind, row.at ?? now);
         if (fresh.length) news.push({ row, alarms: fresh });
       }
@@ -68,8 +83,7 @@ export function evaluateReadings(db: Db, tenantId: number, meterIds: readonly nu
         meterId: n.row.meterId,
         manufacturer: n.row.manufacturer,
         serial: n.row.serial,
-        address: n.row.address,
-        postalCode: n.row.postalCode,
+        ...((placeOf.get(n.row.meterId) as Pick<AlarmedMeter, 'address' | 'postalCode'> | undefined) ?? { address: null, postalCode: null }),
         alarms: n.alarms,
         since
       }));
