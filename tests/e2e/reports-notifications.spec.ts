@@ -64,6 +64,16 @@ test('@reports a rule made in the form mails a leak from an ingested telegram, a
   await expect(row.getByText('Meters', { exact: true })).toBeVisible();
   await page.setViewportSize({ width: 1280, height: 800 });
 
+  // change it to a daily summary; the form opens with the rule's values
+  await row.getByRole('button', { name: `Change ${ruleName}` }).click();
+  await expect(form.getByLabel('Name')).toHaveValue(ruleName);
+  await expect(form.getByLabel(/E-mail addresses/)).toHaveValue(to);
+  await form.getByLabel(/Daily, a summary/).check();
+  await form.getByLabel(/Time of day/).fill('06:45');
+  await form.getByRole('button', { name: 'Save rule' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Rule "${ruleName}" saved.` })).toBeVisible();
+  await expect(row).toContainText('Daily at 06:45');
+
   await row.getByLabel(`${ruleName} enabled`).uncheck();
   await expect(page.getByRole('status').filter({ hasText: `Rule "${ruleName}" disabled.` })).toBeVisible();
   await expect(row).toContainText('Off');
