@@ -65,10 +65,22 @@ export class DeliveryStore {
   list(tenantId: number, q: DeliveryQuery): Page<Delivery> {
     const where = ['tenant_id = ?'];
     const args: unknown[] = [tenantId];
-    if (q.status) where.push('status = ?'), args.push(q.status);
-    if (q.rule !== undefined) where.push('rule_id = ?'), args.push(q.rule);
-    if (q.from !== undefined) where.push('created_at >= ?'), args.push(q.from);
-    if (q.to !== undefined) where.push('created_at < ?'), args.push(q.to);
+    if (q.status) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    if (q.rule !== undefined) {
+      where.push('rule_id = ?');
+      args.push(q.rule);
+    }
+    if (q.from !== undefined) {
+      where.push('created_at >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('created_at < ?');
+      args.push(q.to);
+    }
     const sql = where.join(' and ');
     const total = this.db.prepare(`select count(*) from notification_delivery where ${sql}`).pluck().get(...args) as number;
     const items = this.db.prepare(`${SELECT} where ${sql} order by created_at desc, id desc limit ? offset ?`).all(...args, q.limit, q.offset) as Delivery[];

@@ -71,8 +71,14 @@ export class RuleStore {
   enabled(tenantId?: number, mode?: RuleMode): Rule[] {
     const where = ['enabled = 1'];
     const args: unknown[] = [];
-    if (tenantId !== undefined) where.push('tenant_id = ?'), args.push(tenantId);
-    if (mode) where.push('mode = ?'), args.push(mode);
+    if (tenantId !== undefined) {
+      where.push('tenant_id = ?');
+      args.push(tenantId);
+    }
+    if (mode) {
+      where.push('mode = ?');
+      args.push(mode);
+    }
     return (this.db.prepare(`${SELECT} where ${where.join(' and ')} order by id`).all(...args) as Row[]).map((r) => this.#rule(r));
   }
 

@@ -25,7 +25,7 @@ export const NOTIFICATIONS: HelpArea[] = [
         items: [
           'At once: when readings arrive, the newest alarms of each meter are compared with what the rule saw at its last look. An alarm it had not seen is new; one message per rule and batch of readings lists those meters (address, meter, alarm, since when). The same alarm in later readings sends nothing; an alarm that cleared and came back sends again.',
           'Alarms already active when a rule is made, when its alarms or meters change, or when it is enabled again count as seen: at once sends only alarms that begin afterwards. A daily rule lists every active alarm, standing ones too.',
-          'Daily: a summary of every alarm active at that time; nothing when none is.',
+          'Daily: a summary of every alarm active at that time; nothing when none is. A summary whose time passed while the server was stopped is not sent afterwards.',
           'E-mail lists up to 200 meters. An SMS has at most 160 characters: the first meter and how many more.'
         ]
       },
