@@ -90,6 +90,16 @@ describe('rules', () => {
     expect(res422(await call(admin, 'GET', '/api/notifications/deliveries?from=26.11.2026'))).toBe('from');
     expect((await call(admin, 'GET', '/api/notifications/rules')).json.rules).toEqual([]);
     expect((await call(admin, 'POST', '/api/settings/sms/test', { to: '555' })).status).toBe(422);
+    // a change is checked against the whole rule: the rule is unchanged after each refusal
+    const rule = (await call(admin, 'POST', '/api/notifications/rules', { ...LEAK_RULE, name: 'Kept' })).json.rule;
+    expect(res422(await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, {}))).toBe('');
+    expect(res422(await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, { byEmail: false, bySms: false }))).toBe('byEmail');
+    expect(res422(await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, { mode: 'daily' }))).toBe('dailyAt');
+    expect(res422(await call(admin, 'PATCH', `/api/notifications/rules/${rule.id}`, { phones: [] }))).toBe('phones');
+    expect(res422(await call(admin, 'PATCH', '/api/notifications/rules/abc', { enabled: false }))).toBe('id');
+    expect((await call(admin, 'GET', `/api/notifications/rules/${rule.id}`)).json.rule).toEqual(rule);
+    expect((await call(admin, 'POST', '/api/notifications/rules', { ...LEAK_RULE, name: 'Kept' })).status).toBe(409);
+    expect((await call(admin, 'DELETE', `/api/notifications/rules/${rule.id}`)).status).toBe(200);
   });
 
   test('rules and the log need settings.manage; another utility sees none of them', async () => {
