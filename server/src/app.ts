@@ -31,6 +31,7 @@ import { meters } from './routes/meters.js';
 import { meterPositions } from './routes/meter-positions.js';
 import { deviceRoute, sync } from './routes/sync.js';
 import { syncExchanges } from './routes/sync-exchanges.js';
+import { notifications, smsSettings } from './routes/notifications.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -66,6 +67,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/gateways', gateways)
     .route('/frames', frames)
     .route('/settings', settings)
+    .route('/settings', smsSettings)
+    .route('/notifications', notifications)
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
     .route('/', readings)

@@ -29,6 +29,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?\S*)?$/i, 'expected smtp://[user:password@]host[:port] or smtps://…')
     .optional(),
+  /** SMS gateway for notifications (M9): POST {"to","text"} as JSON to this URL. */
+  SMS_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+  /** Sent to the SMS gateway as "Authorization: Bearer <token>". */
+  SMS_TOKEN: z.string().min(1).max(1000).optional(),
+  /** First delay before a failed notification is tried again (doubles per attempt, 3 attempts). */
+  NOTIFY_RETRY_MS: z.coerce.number({ error: 'expected milliseconds' }).int('expected whole milliseconds').min(1).max(86_400_000).default(120_000),
   /** The sender of mail the server sends. */
   MAIL_FROM: z.string().min(3).max(200).default('Readout <readout@localhost>'),
   /** Fill a new data folder with the demo utility's meters and 13 months of readings (first start only). */
@@ -54,7 +60,7 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
   if (result.success) return { ok: true, env: result.data };
   const errors = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '?');
-    const got = name === 'ADMIN_PASSWORD' || name === 'KEY_MASTER' || name === 'SMTP_URL' ? '(hidden)' : JSON.stringify(cleaned[name]);
+    const got = name === 'ADMIN_PASSWORD' || name === 'KEY_MASTER' || name === 'SMTP_URL' || name === 'SMS_URL' || name === 'SMS_TOKEN' ? '(hidden)' : JSON.stringify(cleaned[name]);
     return `${name}: ${issue.message}, got ${got}`;
   });
   return { ok: false, errors };

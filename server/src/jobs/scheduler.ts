@@ -5,6 +5,7 @@ import { ExportJobSchedule } from './export-jobs.js';
 import type { Stores } from '../store/index.js';
 import { dueAt, runThinning, THINNING } from './thinning.js';
 import { FolderScheduler } from './import-folder.js';
+import { Notifier } from '../notify/notifier.js';
 
 // The job scheduler (croner): every 15 minutes it looks for work that is due. Thinning runs once
 // a day per utility, after the time of day its settings give (on its wall clock); a run missed
@@ -25,6 +26,7 @@ export class Scheduler {
   #running = false;
   #exports: ExportJobSchedule | null = null;
   #folders: FolderScheduler | null = null;
+  #notifier: Notifier | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -35,6 +37,7 @@ export class Scheduler {
     });
     if (this.deps.env) this.#exports ??= new ExportJobSchedule({ ...this.deps, env: this.deps.env }).start();
     this.#folders ??= new FolderScheduler(this.deps).start(); // watched import folders (M14), each on its own schedule
+    if (this.deps.env) this.#notifier ??= new Notifier({ ...this.deps, env: this.deps.env }).start(); // alarm notifications (M9)
     return this;
   }
 
@@ -45,6 +48,8 @@ export class Scheduler {
     this.#exports = null;
     this.#folders?.stop();
     this.#folders = null;
+    this.#notifier?.stop();
+    this.#notifier = null;
   }
 
   /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */
@@ -52,6 +57,7 @@ export class Scheduler {
     if (this.#running) return [];
     this.#running = true;
     this.#exports?.sync(); // picks up a utility's changed time zone
+    this.#notifier?.sync();
     const done: number[] = [];
     try {
       const { db, stores, now, log } = this.deps;

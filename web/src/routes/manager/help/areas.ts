@@ -4,6 +4,7 @@
 import { OFFICE } from './areas-office';
 import { ADMIN } from './areas-admin';
 import { HEAT } from './areas-heat';
+import { NOTIFICATIONS } from './areas-notifications';
 
 export interface HelpArea {
   id: string;
@@ -20,7 +21,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -30,5 +31,5 @@ export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
   { title: 'Analysis', ids: ['heat', 'network'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
-  { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail'] }
+  { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
