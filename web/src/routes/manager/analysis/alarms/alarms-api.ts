@@ -1,4 +1,4 @@
-import { request } from '$lib/api/client';
+import { ApiError, request } from '$lib/api/client';
 import type { AlarmHistory, AlarmRow, AlarmSort } from '$server/store/alarms';
 import { ALARM_KINDS, type AlarmKind, type AlarmSeverity } from '$shared/model/alarm';
 
@@ -74,11 +74,31 @@ export function listAlarms(f: AlarmFilters, signal?: AbortSignal) {
   return request<{ items: AlarmRow[]; total: number; limit: number; offset: number }>('GET', `/alarms?${p}`, undefined, { signal });
 }
 
-/** The CSV file of every matching meter (no paging), for a download link. */
+/** The CSV file's address: every matching meter (no paging). */
 export function csvHref(f: AlarmFilters): string {
   const p = filterParams(f);
   p.set('format', 'csv');
   return `/api/alarms?${p}`;
+}
+
+/**
+ * The CSV file with the name the server gives it. Fetched rather than linked so a refusal (a role
+ * without "export") shows as a message on the screen instead of an error file.
+ */
+export async function downloadCsv(f: AlarmFilters): Promise<{ blob: Blob; fileName: string }> {
+  let res: Response;
+  try {
+    res = await fetch(csvHref(f), { credentials: 'same-origin' });
+  } catch {
+    throw new ApiError('offline', 'The server cannot be reached. Check the network connection.');
+  }
+  if (!res.ok) {
+    const data = (await res.json().catch(() => null)) as { error?: string } | null;
+    const reason = res.status === 403 ? 'forbidden' : res.status === 401 ? 'unauthorised' : res.status === 422 ? 'invalid' : 'server';
+    throw new ApiError(reason, data?.error ?? `The server answered ${res.status}.`, res.status, data);
+  }
+  const fileName = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'alarms.csv';
+  return { blob: await res.blob(), fileName };
 }
 
 export const alarmHistory = (meterId: number, days: number) =>
