@@ -75,6 +75,7 @@ export async function reportsStore(lib, { meters = 100_000, keep, progress = () 
     const done = db.prepare("select value from setting where tenant_id = ? and key = 'bench.reports.seed'").pluck().get(tenantId);
     let seconds = 0;
     if (done) progress(`reusing the seeded store in ${dir} (${done})`);
+    else if (db.prepare('select count(*) from meter').pluck().get() > 0) throw new Error(`${dir} holds an unfinished seed: remove the folder and run again`);
     else seconds = seed(lib, db, stores, tenantId, meters, progress);
     const count = db.prepare('select count(*) from meter where tenant_id = ?').pluck().get(tenantId);
     return { dir, db, stores, tenantId, meters: count, seconds, close };
