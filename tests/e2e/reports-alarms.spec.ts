@@ -172,4 +172,7 @@ test('@reports alarms on a phone: one card per meter, sorted through Order', asy
   // the column headings are hidden; each value carries its label
   await expect(rows(page).first().getByText('Last reading', { exact: true })).toBeVisible();
   await expect(page.getByLabel('Order')).toHaveValue('time-desc');
+  // a tap on the card opens the meter
+  await rows(page).filter({ hasText: meters.burst.serial }).getByTestId('alarm-labels').click();
+  await expect(page).toHaveURL(new RegExp(`/manager/meters/${ids.burst}$`));
 });
