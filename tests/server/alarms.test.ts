@@ -257,3 +257,17 @@ describe('alarm history of a meter (M8)', () => {
     expect((await call(admin, 'GET', '/api/meters/abc/alarm-history')).status).toBe(422);
   });
 });
+
+describe('alarms and permissions', () => {
+  test('the CSV file needs the export permission as well; the list does not', async () => {
+    const put = await call(admin, 'PUT', '/api/permissions/user', { permissions: ['meters.read', 'readings.read'] });
+    expect(put.status).toBe(200);
+    const user = await server.as('user');
+    const csv = await call(user, 'GET', '/api/alarms?format=csv');
+    expect(csv.status).toBe(403);
+    expect(csv.json.error).toContain('"export"');
+    expect((await call(user, 'GET', '/api/alarms')).json.total).toBeGreaterThan(0);
+    expect((await call(admin, 'PUT', '/api/permissions/user', { permissions: ['meters.read', 'readings.read', 'export'] })).status).toBe(200);
+    expect((await call(user, 'GET', '/api/alarms?format=csv')).status).toBe(200);
+  });
+});

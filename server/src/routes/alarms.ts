@@ -80,6 +80,8 @@ export const alarms = new Hono<AppEnv>()
     const tenantId = c.var.principal!.tenantId;
     const all = currentAlarms(db, tenantId, query);
     if (format === 'csv') {
+      // a report's CSV is a download of data: it needs `export` as well (issue 7)
+      if (!c.var.principal!.permissions.has('export')) throw new HTTPException(403, { message: 'Your role may not download data (needs "export").' });
       const timeZone = stores.readings.timeZone(tenantId);
       const name = `alarms-${localIso(now(), timeZone).slice(0, 10)}.csv`;
       return c.body(alarmsCsv(withSince(db, all), timeZone), 200, csvHeaders(name));
@@ -108,7 +110,7 @@ describeRoute(
       'first; desc=false reverses either. severity is a minimum (warning keeps critical and warning); kind keeps meters with that ' +
       `alarm. since: the first reading of the current unbroken run of readings with a non-zero info word, looking back at most ` +
       `${SINCE_LOOKBACK_DAYS} days (sinceCapped: true when the run may be longer). format=csv: every matching meter (no paging) ` +
-      'as an RFC 4180 UTF-8 file, times on the utility wall clock.',
+      'as an RFC 4180 UTF-8 file, times on the utility wall clock; it needs the export permission as well (403 without).',
     permission: 'meters.read',
     query: ListQuery,
     response:

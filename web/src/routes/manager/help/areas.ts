@@ -5,6 +5,7 @@ import { OFFICE } from './areas-office';
 import { ADMIN } from './areas-admin';
 import { HEAT } from './areas-heat';
 import { NOTIFICATIONS } from './areas-notifications';
+import { ALARMS } from './areas-alarms';
 
 export interface HelpArea {
   id: string;
@@ -21,7 +22,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -29,7 +30,7 @@ export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => 
 export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
-  { title: 'Analysis', ids: ['heat', 'network'] },
+  { title: 'Analysis', ids: ['alarms', 'heat', 'network'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
