@@ -1,9 +1,8 @@
 import type { Db } from '../db/connection.js';
-import { localIso } from '../routes/alarms.js';
 import type { ReadingDays } from '../store/reading-days.js';
 import { heatMeasures, heatMeterCount, round, type HeatMeasure } from './heat-rows.js';
 import { DEFAULT_HEAT } from './heat-settings.js';
-import { csvDocument, groupCondition, REPORT_METER_CSV_HEADER, reportMeterCsvFields, type GroupScope } from './scope.js';
+import { csvDocument, groupCondition, localIso, REPORT_METER_CSV_HEADER, reportMeterCsvFields, type GroupScope } from './scope.js';
 
 // Heat reports (M5): cooling performance (ΔT), inlet and outlet temperature per heat meter over
 // an interval, with the utility's good/poor thresholds and filters by level and ΔT. The

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.js';
+import { zoneOffsetMs } from '../../../shared/consumption.js';
 import { csvField } from '../export/csv-field.js';
 import { lastImportRun } from '../store/meters.js';
 import { notFound } from '../store/registry.js';
@@ -101,4 +102,12 @@ export function csvDocument(header: readonly string[], rows: Iterable<readonly s
 /** Response headers of a CSV download named `name`. */
 export function csvHeaders(name: string): Record<string, string> {
   return { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` };
+}
+
+/** ISO 8601 on the utility's wall clock with its offset: "2026-03-29T03:00:00+02:00". */
+export function localIso(at: number, timeZone: string): string {
+  const off = zoneOffsetMs(timeZone, at);
+  const abs = Math.abs(off) / 60_000;
+  const sign = off < 0 ? '-' : '+';
+  return `${new Date(at + off).toISOString().slice(0, 19)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }

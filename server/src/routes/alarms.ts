@@ -6,10 +6,9 @@ import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
 import { ALARM_SORTS, alarmHistory, currentAlarms, SINCE_LOOKBACK_DAYS, withSince, type AlarmRow } from '../store/alarms.js';
 import { ALARM_KINDS, type AlarmKind } from '../../../shared/model/alarm.js';
-import { zoneOffsetMs } from '../../../shared/consumption.js';
 import { idParam, paging, parseQuery, queryFlag } from './params.js';
 import { csvField } from '../export/csv-field.js';
-import { csvHeaders } from '../report/scope.js';
+import { csvHeaders, localIso } from '../report/scope.js';
 
 // Alarms across the utility (M8): current alarms of every meter, sortable by severity and time,
 // filtered by group, severity and kind, as JSON or CSV; and one meter's alarm history summary.
@@ -40,13 +39,6 @@ const HistoryQuery = z
   .strict();
 
 
-/** ISO 8601 on the utility's wall clock with its offset: "2026-03-29T03:00:00+02:00". */
-export function localIso(at: number, timeZone: string): string {
-  const off = zoneOffsetMs(timeZone, at);
-  const abs = Math.abs(off) / 60_000;
-  const sign = off < 0 ? '-' : '+';
-  return `${new Date(at + off).toISOString().slice(0, 19)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
 
 const CSV_HEADER = 'meter_id,manufacturer,serial,model,address,postal_code,customer_number,customer,severity,alarms,since,at';
 
