@@ -61,7 +61,7 @@ function candidatesSql(byIds: boolean): string {
            coalesce(${COL('ml')}, (select ${COL('r')} from reading r where r.meter_id = a.meter_id and ${COL('r')} is not null
                                      order by r.at desc limit 1)) as last,
            ml.at as lastAt,
-           exists (select 1 from reading_day d where d.meter_id = a.meter_id
+           exists (select 1 from reading_day d indexed by reading_day_irregular where d.meter_id = a.meter_id
                       and d.day >= case a.period when 'day' then @dday when 'week' then @dweek else @dmonth end
                       and d.irregular > 0) as irregular
       from a left join meter_latest ml on ml.meter_id = a.meter_id`;
