@@ -37,7 +37,7 @@ test('@manager every area in the help index opens its page; an unknown area list
   await expect(page).toHaveURL(/\/manager\/help$/);
   const links = page.locator('main ul a[href^="/manager/help/"]');
   const areas = await links.evaluateAll((els) => els.map((a) => ({ href: a.getAttribute('href')!, text: a.textContent!.trim() })));
-  expect(areas.length).toBe(15);
+  expect(areas.length).toBe(16);
   for (const a of areas) {
     await page.goto('/manager/help');
     await page.locator(`main ul a[href="${a.href}"]`).click();
@@ -48,7 +48,7 @@ test('@manager every area in the help index opens its page; an unknown area list
 
   await page.goto('/manager/help/no-such-area');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('No help page “no-such-area”');
-  await expect(page.getByTestId('help-areas').getByRole('link')).toHaveCount(15);
+  await expect(page.getByTestId('help-areas').getByRole('link')).toHaveCount(16);
   await page.getByTestId('help-areas').getByRole('link', { name: 'Mail' }).click();
   await expect(page.getByRole('heading', { name: 'Mail', level: 1 })).toBeVisible();
 });
