@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../context.js';
@@ -77,7 +77,7 @@ function csvRow(a: ConsumptionAlert, zone: string): string[] {
   ];
 }
 
-const change = (action: 'reset' | 'arm' | 'disarm' | 'delete') => async (c: import('hono').Context<AppEnv>) => {
+const change = (action: 'reset' | 'arm' | 'disarm' | 'delete') => async (c: Context<AppEnv>) => {
   const { ids } = await parseJson(c, Ids);
   const { stores, now } = c.var.deps;
   return c.json(stores.consumptionAlerts.change(actor(c), action, ids, now()));
