@@ -63,6 +63,9 @@ test('@reports set a day limit for a group, readings over it show exceeded in th
   await ingestMore(page);
   await page.getByRole('form', { name: 'Filter alerts' }).getByLabel('Meters').selectOption({ label: groupName });
   await page.getByRole('button', { name: 'Show alerts' }).click();
+  await expect(page).toHaveURL(/\?group=\d+$/); // the filter is in the address: a reload keeps it
+  await page.reload();
+  await expect(page.getByRole('form', { name: 'Filter alerts' }).getByLabel('Meters')).toHaveValue(/^\d+$/);
   await expect(page.getByTestId('alert-row')).toHaveCount(2);
   // exceeded first
   await expect(page.getByTestId('alert-row').first()).toContainText(`KAM ${serialA}`);
