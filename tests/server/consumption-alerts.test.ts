@@ -127,6 +127,16 @@ describe('periods on the utility calendar', () => {
     expect(await alertsOf(a)).toMatchObject([{ state: 'exceeded', value: 3, periodStart: utc('2026-10-31T23:00:00Z') }]);
     // b counts from 15 Nov 00:00 local: base 99,999.8 (10 Nov), then 1.5 + 0.7 = 2.2 m3 ≤ 2.5
     expect(await alertsOf(b)).toMatchObject([{ state: 'armed', value: 2.2 }]);
+
+    // a register reset (a drop far from the top of the register) counts 0 for that step
+    const c = await meter('10000008', 'water');
+    put(c, '2026-10-31T20:00:00Z', { volume: 500 * M3 });
+    put(c, '2026-11-05T00:00:00Z', { volume: 510 * M3 });
+    put(c, '2026-11-06T00:00:00Z', { volume: 3 * M3 });
+    put(c, '2026-11-26T12:00:00Z', { volume: 4.5 * M3 });
+    await setAlert({ meterIds: [c], period: 'month', limit: 12, validFrom: '2026-11-01' });
+    // 10 + 0 + 1.5 = 11.5 m3 ≤ 12 (the plain difference would be 4.5 − 500 = −495.5)
+    expect(await alertsOf(c)).toMatchObject([{ state: 'armed', value: 11.5 }]);
   });
 
   test('an ended or not yet valid alert is not evaluated; an open-ended one is', async () => {

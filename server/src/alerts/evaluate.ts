@@ -71,6 +71,7 @@ export class AlertEvaluator {
   readonly #byIds: Statement;
   readonly #all: Statement;
   readonly #zone: Statement;
+  readonly #any: Statement;
   readonly #update: Statement;
   readonly #exceed: Statement;
   readonly #walk: Record<'energy' | 'volume', Statement>;
@@ -82,6 +83,7 @@ export class AlertEvaluator {
     this.#byIds = db.prepare(candidatesSql(true));
     this.#all = db.prepare(candidatesSql(false));
     this.#zone = db.prepare('select time_zone from tenant where id = ?').pluck();
+    this.#any = db.prepare('select 1 from consumption_alert where tenant_id = ? limit 1').pluck();
     this.#update = db.prepare('update consumption_alert set period_start = ?, value = ?, evaluated_at = ? where id = ?');
     this.#exceed = db.prepare(
       `update consumption_alert set state = 'exceeded', state_at = @now, exceeded_at = @at, exceeded_value = @value,
@@ -106,7 +108,8 @@ export class AlertEvaluator {
    */
   evaluate(tenantId: number, meterIds: readonly number[] | null, now: number): EvaluationResult {
     const zone = this.#zone.get(tenantId) as string | undefined;
-    if (zone === undefined || (meterIds !== null && meterIds.length === 0)) return { evaluated: 0, exceeded: [] };
+    // most ingest batches come from utilities without alerts: nothing more to do for them
+    if (zone === undefined || (meterIds !== null && meterIds.length === 0) || !this.#any.get(tenantId)) return { evaluated: 0, exceeded: [] };
     this.days.ensureTenant(tenantId); // reading_day needs the tenant's offsets
     const day = periodStart('day', now, zone);
     const week = periodStart('week', now, zone);
