@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import type { AppDeps, AppEnv } from './context.js';
 import { principal } from './middleware/principal.js';
 import { alarms } from './routes/alarms.js';
+import { alerts } from './routes/alerts.js';
 import { auditLog } from './routes/audit.js';
 import { auth } from './routes/auth.js';
 import { devices } from './routes/devices.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/exports', exportRoutes)
     .route('/', readings)
     .route('/', alarms)
+    .route('/', alerts)
     .route('/', consumerReports)
     .route('/', heatReports)
     .route('/', erasure)

@@ -77,6 +77,13 @@ export class Scheduler {
           log?.(`thinning of tenant ${tenantId} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      for (const tenantId of tenants) {
+        try {
+          stores.consumptionAlerts.evaluate(tenantId, null, at); // consumption alerts (M10): new periods, validity
+        } catch (err) {
+          log?.(`consumption alerts of tenant ${tenantId} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
     } finally {
       this.#running = false;
     }

@@ -2,6 +2,7 @@ import type { Db } from '../db/connection.js';
 import type { Env } from '../env.js';
 import { openVault } from '../vault.js';
 import { AuditStore } from './audit.js';
+import { ConsumptionAlertStore } from './consumption-alerts.js';
 import { CustomerStore } from './customers.js';
 import { ExportFormatStore } from './export-formats.js';
 import { ExportJobStore } from './export-jobs.js';
@@ -58,6 +59,8 @@ export interface Stores {
   meterPositions: MeterPositionStore;
   /** Per meter and local day sums of readings, for the reports (M5-M7, B3). */
   readingDays: ReadingDays;
+  /** Consumption alerts (M10), evaluated as readings arrive and on the schedule. */
+  consumptionAlerts: ConsumptionAlertStore;
 }
 
 export interface StoreOptions {
@@ -82,6 +85,8 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
   const ingest = new Ingest(db, frames, readings, settings, () => keys);
   const readingDays = new ReadingDays(db);
   readingDays.ensureAll();
+  const consumptionAlerts = new ConsumptionAlertStore(db, readingDays);
+  ingest.onReadings((tenantId, meterIds, now) => consumptionAlerts.evaluate(tenantId, meterIds, now));
   return {
     permissions: new PermissionStore(db),
     users: new UserStore(db),
@@ -104,6 +109,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     exportJobs: new ExportJobStore(db),
     imports: new ImportStore(db, _opts.dataDir),
     meterPositions: new MeterPositionStore(db),
-    readingDays
+    readingDays,
+    consumptionAlerts
   };
 }

@@ -33,6 +33,8 @@ export interface Meter extends Required<MeterInput> {
   latest: { at: number; register: 'energy' | 'volume'; value: number; unit: 'kWh' | 'm3' } | null;
   /** What the newest reading's info code says, most important first; [] when it is 0. */
   alarms: ListAlarm[];
+  /** The meter's most pressing consumption alert (M10): exceeded before armed before disarmed. */
+  alert: { state: 'armed' | 'exceeded' | 'disarmed'; period: 'day' | 'week' | 'month'; limit: number; value: number | null; unit: 'kWh' | 'm3' } | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -85,6 +87,11 @@ interface Row {
   energy: number | null;
   volume: number | null;
   info: number | null;
+  alertState: 'armed' | 'exceeded' | 'disarmed' | null;
+  alertPeriod: 'day' | 'week' | 'month';
+  alertLimit: number;
+  alertValue: number | null;
+  alertRegister: 'energy' | 'volume';
   createdAt: number;
   updatedAt: number;
 }
@@ -95,11 +102,14 @@ const SELECT = `select m.id, m.manufacturer, m.serial, m.version, m.device_type 
     p.id as pointId, p.number as pointNumber, p.address, p.postal_code as postalCode, p.city,
     c.id as customerId, c.number as customerNumber, c.name as customerName,
     ml.at as lastReadingAt, ml.energy, ml.volume, ml.info,
+    ca.state as alertState, ca.period as alertPeriod, ca.limit_value as alertLimit, ca.value as alertValue, ca.register as alertRegister,
     m.created_at as createdAt, m.updated_at as updatedAt`;
 const JOINS = `left join installation i on i.meter_id = m.id and i.to_at is null
   left join metering_point p on p.id = i.metering_point_id
   left join customer c on c.id = p.customer_id
-  left join meter_latest ml on ml.meter_id = m.id`;
+  left join meter_latest ml on ml.meter_id = m.id
+  left join consumption_alert ca on ca.id = (select x.id from consumption_alert x where x.meter_id = m.id
+    order by x.state = 'exceeded' desc, x.state = 'armed' desc, x.period = 'day' desc, x.period = 'week' desc limit 1)`;
 
 /** Stored integers (reading table units: J, mL) → the list's register. */
 function latestOf(r: Row): Meter['latest'] {
@@ -141,6 +151,10 @@ function toMeter(r: Row): Meter {
     lastReadingAt: r.lastReadingAt,
     latest: latestOf(r),
     alarms: infoAlarms(r, r.info),
+    alert:
+      r.alertState === null
+        ? null
+        : { state: r.alertState, period: r.alertPeriod, limit: r.alertLimit, value: r.alertValue, unit: r.alertRegister === 'energy' ? 'kWh' : 'm3' },
     createdAt: r.createdAt,
     updatedAt: r.updatedAt
   };

@@ -6,6 +6,7 @@ import { ADMIN } from './areas-admin';
 import { HEAT } from './areas-heat';
 import { NOTIFICATIONS } from './areas-notifications';
 import { ALARMS } from './areas-alarms';
+import { ALERTS } from './areas-alerts';
 
 export interface HelpArea {
   id: string;
@@ -22,7 +23,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -30,7 +31,7 @@ export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => 
 export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
-  { title: 'Analysis', ids: ['alarms', 'heat', 'network'] },
+  { title: 'Analysis', ids: ['alarms', 'alerts', 'heat', 'network'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
