@@ -30,6 +30,7 @@ import { meters } from './routes/meters.js';
 import { meterPositions } from './routes/meter-positions.js';
 import { deviceRoute, sync } from './routes/sync.js';
 import { syncExchanges } from './routes/sync-exchanges.js';
+import { reportsPerformance } from './routes/reports-performance.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/settings', settings)
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
+    .route('/reports/performance', reportsPerformance)
     .route('/', readings)
     .route('/', alarms)
     .route('/', consumerReports)
