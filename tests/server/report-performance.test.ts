@@ -119,6 +119,16 @@ describe('GET /api/reports/performance', () => {
     expect(body).toMatchObject({ poor: 3, received: 186, expected: 238, share: 78.2 });
   });
 
+  test('a meter first heard a minute after the start owes the whole interval: expected is rounded', async () => {
+    // created after the dates (the clock's now), first reading at FROM + 1 min: known from then;
+    // (47 h - 1 min) / 1 h = 46.98, rounded 47; 2 readings = 4.3 %
+    const g = meter('10000007', 'point-to-point', 3600, server.clock.now);
+    server.stores.readings.put(g, FROM + 60_000, row());
+    server.stores.readings.put(g, FROM + 2 * 3_600_000, row());
+    const { body } = await get(`/api/reports/performance?${Q}&sort=meter&limit=500`);
+    expect(byMeter(body.rows)[g]).toMatchObject({ expectedFrom: FROM + 60_000, received: 2, expected: 47, share: 4.3, hours: 47, hoursWithValue: 2 });
+  });
+
   test('threshold and only-poor: worst first, the saved threshold applies when none is given', async () => {
     const poor = await get(`/api/reports/performance?${Q}&group=${group}&poorBelow=95&onlyPoor=true`);
     // at 95 %: A (92.0) joins C, D and E; share order 0, 23.9, 50, 92

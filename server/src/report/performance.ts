@@ -8,7 +8,7 @@ import { groupCondition, REPORT_METER_COLUMNS, REPORT_METER_JOINS, type GroupSco
 //
 // What "expected" means follows how the meter is read (meter.reading_mode, meter.interval_s):
 //   fixed-network, point-to-point  one message per transmission interval (interval_s, else the
-//                                  default of the mode below) over the time the meter was known
+//                                  default of the mode below) over the time the meter was known, rounded
 //   drive-by, optical              one reading per interval: someone came by or did not (0 or 100 %)
 //   wired                          one reading per local day
 // A meter is known from the earliest of its creation, its first installation and its first
@@ -130,7 +130,8 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
       defaultInterval = !(ownInterval && ownInterval > 0);
       intervalS = defaultInterval ? DEFAULT_INTERVAL_S[readingMode] : ownInterval!;
       if (active) {
-        expected = Math.floor((iv.to - expectedFrom) / 1000 / intervalS);
+        // rounded: a meter first heard a minute after midnight still owes the whole day's messages
+        expected = Math.round((iv.to - expectedFrom) / 1000 / intervalS);
         hours = hourSlots(expectedFrom);
       } else hours = 0;
     } else if (readingMode === 'wired') {

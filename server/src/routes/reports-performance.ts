@@ -114,7 +114,7 @@ const RULE =
   'Expected messages follow the meter\'s reading mode: fixed network and point-to-point one per transmission interval (interval_s, ' +
   'else 900 s and 3600 s) from the later of `from` and when the meter became known (its creation, first installation or first ' +
   'reading, whichever is earliest); drive-by and optical one reading per interval (0 or 100 %); wired one per local day. ' +
-  'Share = min(received, expected) / expected.';
+  'Expected is rounded to whole messages. Share = min(received, expected) / expected.';
 
 describeRoute(
   {

@@ -21,7 +21,7 @@ export const PERFORMANCE: HelpArea[] = [
       {
         title: 'How "expected" is counted',
         items: [
-          'Fixed network and point-to-point: one message per transmission interval of the meter. A meter without an interval counts 15 minutes on a fixed network and one hour point-to-point ("default" beside the rule).',
+          'Fixed network and point-to-point: one message per transmission interval of the meter, rounded to whole messages. A meter without an interval counts 15 minutes on a fixed network and one hour point-to-point ("default" beside the rule).',
           'Counting starts at the first date, or later when the meter became known later: the earliest of when it was created, first installed or first heard.',
           'Drive-by and optical: one reading in the interval is expected, so the share is 100 % or 0 %. Hourly slots do not apply (—).',
           'Wired M-Bus: one reading a day.',
