@@ -119,14 +119,23 @@ describe('GET /api/reports/performance', () => {
     expect(body).toMatchObject({ poor: 3, received: 186, expected: 238, share: 78.2 });
   });
 
-  test('a meter first heard a minute after the start owes the whole interval: expected is rounded', async () => {
-    // created after the dates (the clock's now), first reading at FROM + 1 min: known from then;
-    // (47 h - 1 min) / 1 h = 46.98, rounded 47; 2 readings = 4.3 %
+  test('a meter created after the start is known from its first reading: its local hour, or the start when earlier', async () => {
+    // created after the dates (the clock's now): G first heard at FROM + 1 min, known from that
+    // hour: 47 h / 1 h = 47, 2 readings = 4.3 %. H heard the day before: owes the whole interval,
+    // 47, none = 0 %. I first heard 29 March 10:20 UTC (12:20 CEST): known from 10:00 UTC, to
+    // 22:00 UTC = 12 h = 12 expected and 12 hourly slots, 1 reading = 8.3 %.
     const g = meter('10000007', 'point-to-point', 3600, server.clock.now);
     server.stores.readings.put(g, FROM + 60_000, row());
     server.stores.readings.put(g, FROM + 2 * 3_600_000, row());
+    const h = meter('10000008', 'point-to-point', 3600, server.clock.now);
+    server.stores.readings.put(h, FROM - 86_400_000, row());
+    const i = meter('10000009', 'point-to-point', 3600, server.clock.now);
+    server.stores.readings.put(i, utc('2026-03-29T10:20:00Z'), row());
     const { body } = await get(`/api/reports/performance?${Q}&sort=meter&limit=500`);
-    expect(byMeter(body.rows)[g]).toMatchObject({ expectedFrom: FROM + 60_000, received: 2, expected: 47, share: 4.3, hours: 47, hoursWithValue: 2 });
+    const r = byMeter(body.rows);
+    expect(r[g]).toMatchObject({ expectedFrom: FROM, received: 2, expected: 47, share: 4.3, hours: 47, hoursWithValue: 2 });
+    expect(r[h]).toMatchObject({ expectedFrom: FROM, received: 0, expected: 47, share: 0, lastReadingAt: FROM - 86_400_000 });
+    expect(r[i]).toMatchObject({ expectedFrom: utc('2026-03-29T10:00:00Z'), received: 1, expected: 12, share: 8.3, hours: 12, hoursWithValue: 1 });
   });
 
   test('threshold and only-poor: worst first, the saved threshold applies when none is given', async () => {

@@ -68,7 +68,7 @@ export interface PerformanceReport {
   rows: PerformanceRow[];
 }
 
-/** ReportMeter's ten fields in order, then readingMode, intervalS, received, hoursWithValue, knownFrom, lastReadingAt. */
+/** ReportMeter's ten fields in order, then readingMode, intervalS, received, hoursWithValue, knownFrom, lastReadingAt, firstDay, firstHours. */
 type RawRow = [number, string, string, string | null, string | null, number | null, string | null, string | null, string | null, string | null, ...unknown[]];
 
 const HOUR = 3_600_000;
@@ -79,25 +79,30 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
   const poorBelow = q.poorBelow ?? DEFAULT_POOR_BELOW;
   const g = groupCondition(db, tenantId, q.group, 'm.id');
   // The join on reading_day is a primary-key range per meter, meters in rowid order (+tenant_id:
-  // no index, so no sort for the grouping). The seeks into reading use its primary key
-  // (meter_id, at): the first reading, only when the meter may be newer than the interval, and
-  // the last before the interval's end, only when the latest reading is not already before it.
-  // rows as arrays (raw): at 100,000 meters, objects built once instead of twice
+  // no index, so no sort for the grouping). When a meter was created and installed after the
+  // interval's start, it is known from its first reading if that is earlier: one seek into
+  // reading_day for days before the interval, else the first local hour with a reading in the
+  // interval (SQLite's bare column beside min(): the `hours` of the first day). The one seek into
+  // reading ((meter_id, at), its primary key) is for the last reading before the interval's end,
+  // only when the latest reading is not already before it. Rows as arrays (raw): at 100,000
+  // meters, objects built once instead of twice.
   const raws = db
     .prepare(
       `select t.meterId, t.manufacturer, t.serial, t.model, t.medium, t.meteringPointId, t.address, t.postalCode, t.customer,
               t.customerNumber, t.readingMode, t.intervalS, t.received, t.hoursWithValue,
-              case when min(t.createdAt, coalesce(t.installedAt, t.createdAt)) <= @from then min(t.createdAt, coalesce(t.installedAt, t.createdAt))
-                   else min(t.createdAt, coalesce(t.installedAt, t.createdAt),
-                            coalesce((select r.at from reading r where r.meter_id = t.meterId order by r.at limit 1), t.createdAt)) end as knownFrom,
+              case when t.known <= @from then t.known
+                   when exists (select 1 from reading_day e where e.meter_id = t.meterId and e.day < @dayFrom and e.n > 0) then @from
+                   else t.known end as knownFrom,
               case when t.latestAt < @to then t.latestAt
-                   else (select r.at from reading r where r.meter_id = t.meterId and r.at < @to order by r.at desc limit 1) end as lastReadingAt
-         from (select ${REPORT_METER_COLUMNS}, m.reading_mode as readingMode, m.interval_s as intervalS, m.created_at as createdAt,
-                      (select min(x.from_at) from installation x where x.meter_id = m.id) as installedAt,
+                   else (select r.at from reading r where r.meter_id = t.meterId and r.at < @to order by r.at desc limit 1) end as lastReadingAt,
+              t.firstDay, t.firstHours
+         from (select ${REPORT_METER_COLUMNS}, m.reading_mode as readingMode, m.interval_s as intervalS,
+                      min(m.created_at, coalesce((select min(x.from_at) from installation x where x.meter_id = m.id), m.created_at)) as known,
                       (select l.at from meter_latest l where l.meter_id = m.id) as latestAt,
-                      coalesce(sum(d.n), 0) as received, coalesce(sum(d.hours_n), 0) as hoursWithValue
+                      coalesce(sum(d.n), 0) as received, coalesce(sum(d.hours_n), 0) as hoursWithValue,
+                      min(d.day) as firstDay, d.hours as firstHours
                  from meter m ${REPORT_METER_JOINS}
-                 left join reading_day d on d.meter_id = m.id and d.day >= @dayFrom and d.day < @dayTo
+                 left join reading_day d on d.meter_id = m.id and d.day >= @dayFrom and d.day < @dayTo and d.n > 0
                 where +m.tenant_id = @tenant and ${g.sql}
                 group by m.id) t`
     )
@@ -119,7 +124,11 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
   const rows: PerformanceRow[] = [];
   for (const r of raws) {
     const [meterId, manufacturer, serial, model, medium, meteringPointId, address, postalCode, customer, customerNumber] = r;
-    const [readingMode, ownInterval, got, hoursWithValue, knownFrom, lastReadingAt] = r.slice(10) as [ReadingMode, number | null, number, number, number, number | null];
+    const [readingMode, ownInterval, got, hoursWithValue, known, lastReadingAt, firstDay, firstHours] = r.slice(10) as [
+      ReadingMode, number | null, number, number, number, number | null, number | null, number | null
+    ];
+    let knownFrom = known;
+    if (knownFrom > iv.from && firstDay !== null && firstHours) knownFrom = Math.min(knownFrom, firstHourStart(days, tenantId, firstDay, firstHours));
     const expectedFrom = Math.max(iv.from, knownFrom);
     const active = expectedFrom < iv.to;
     let expected = 0;
@@ -180,6 +189,13 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
     share: pct(counted, expectedSum),
     rows
   };
+}
+
+/** The instant the first local hour with a reading (lowest bit of a reading_day's `hours`) starts. */
+function firstHourStart(days: ReadingDays, tenantId: number, day: number, hours: number): number {
+  const local = day * 86_400_000 + Math.log2(hours & -hours) * HOUR;
+  // local = at + offset(at): the offset at the instant one offset earlier (exact away from a clock change)
+  return local - days.offsetAt(tenantId, local - days.offsetAt(tenantId, local));
 }
 
 /** The start of the local clock hour holding `at` (zones with half-hour offsets included). */
