@@ -4,6 +4,10 @@
 // from 2026-03-27T23:00Z (midnight CET) to 2026-03-29T22:00Z (midnight CEST): 24 + 23 = 47 hours.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { ReadingColumns } from '../../server/src/ingest/columns';
+import { fromHex, toHex } from '../../shared/bytes/hex';
+import { aesKey } from '../../shared/crypto/aes';
+import { encodeRecords } from '../../shared/mbus/encode-records';
+import { encodeTelegram } from '../../shared/wmbus/encode';
 import { makeTestServer, request, useTempDir, type TestServer } from './helpers';
 
 const tempDir = useTempDir();
@@ -250,5 +254,36 @@ describe('comments on rows', () => {
     expect((await get(`/api/reports/performance?${Q}`, user)).status).toBe(200);
     expect((await get(`/api/reports/performance?${Q}&format=csv`, user)).status).toBe(403);
     expect((await get(`/api/reports/performance/gateways?${Q}&format=csv`, user)).status).toBe(403);
+  });
+});
+
+describe('receptions counted as frames arrive (frame_source_day)', () => {
+  test('a telegram heard by two gateways counts once for each; decoded later, it moves to its meter', async () => {
+    // a MULTICAL 403 (security mode 5) whose meter is not known yet, heard by gw-east then gw-west
+    const KEY = '00112233445566778899AABBCCDDEEFF';
+    const address = { manufacturer: 'KAM', id: '55667788', version: 0x34, deviceType: 0x0c };
+    const payload = encodeRecords([{ type: 'int32', quantity: 'energy kWh', value: 1234 }]);
+    const hex = toHex(encodeTelegram({ address, tpl: { header: 'short', acc: 1, security: { mode: 5, key: aesKey(fromHex(KEY)) }, payload } }));
+    const at = utc('2026-03-28T12:00:00Z');
+    const ingest = await request(server, 'POST', '/api/ingest/frames', {
+      cookie: admin,
+      body: { frames: [{ hex, receivedAt: at, source: 'gw-east' }, { hex, receivedAt: at + 100, source: 'gw-west' }, { hex, receivedAt: at + 200, source: 'gw-west' }] }
+    });
+    expect(ingest.status).toBe(200);
+    const rows = async () =>
+      Object.fromEntries(((await get(`/api/reports/performance/gateways?${Q}`)).body.gateways as any[]).map((g) => [g.source, g]));
+    // one frame each (the retried gw-west reception is the same reception), no known meter yet
+    let g = await rows();
+    expect(g['gw-east']).toMatchObject({ frames: 1, messages: 0, meters: 0, expected: 0, share: null, lastAt: at });
+    expect(g['gw-west']).toMatchObject({ frames: 1, messages: 0, meters: 0, lastAt: at + 100 });
+
+    const made = await request(server, 'POST', '/api/meters', { cookie: admin, body: { manufacturer: 'KAM', serial: '55667788', version: 0x34, deviceType: 0x0c } });
+    expect(made.status).toBe(201);
+    const meterId = ((await made.json()) as any).meter.id;
+    expect((await request(server, 'PUT', `/api/meters/${meterId}/key`, { cookie: admin, body: { key: KEY } })).status).toBe(200);
+    // decoded now: a drive-by meter (the default) owes one reading, and each gateway has it
+    g = await rows();
+    expect(g['gw-east']).toMatchObject({ frames: 1, messages: 1, meters: 1, expected: 1, share: 100 });
+    expect(g['gw-west']).toMatchObject({ frames: 1, messages: 1, meters: 1, expected: 1, share: 100 });
   });
 });

@@ -7,8 +7,8 @@ import { groupCondition } from './scope.js';
 // of a field device. A frame's receptions are the frame row itself while one receiver heard it,
 // else its frame_reception rows (migration 002), each naming the receiver in `source`: a
 // gateway's own name (POST /api/ingest/frames), or "device <id>" and "device <id>/<receiver>"
-// for what a field device uploaded (POST /api/sync/frames). Frames are read through the
-// (tenant_id, received_at) index.
+// for what a field device uploaded (POST /api/sync/frames). Counted per local day by triggers
+// (frame_source_day, migration 011): the report sums days, it does not read frames.
 
 export interface GatewayRow {
   source: string;
@@ -52,23 +52,33 @@ type Reception = [source: string, meterId: number | null, messages: number, last
 
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : null);
 
-/** Receptions per receiver and meter in the interval (meter null: no known meter; left out for a group). */
-function receptions(db: Db, tenantId: number, group: PerformanceQuery['group'], from: number, to: number): Reception[] {
-  const g = groupCondition(db, tenantId, group, 'meter_id');
-  return db
+/**
+ * Receptions per receiver and meter in the interval, from the per-day counts of migration 011
+ * (meter null: no known meter; left out when a group is chosen).
+ */
+function receptions(db: Db, tenantId: number, group: PerformanceQuery['group'], dayFrom: number, dayTo: number): Reception[] {
+  const g = groupCondition(db, tenantId, group, 'p.meter_id');
+  const args = { t: tenantId, dayFrom, dayTo };
+  // pairs in key order (meter, source): the grouping needs no sort
+  const rows = db
     .prepare(
-      `select src, meter_id, count(*), max(at) from (
-         select f.source as src, f.meter_id, f.received_at as at from frame f
-          where f.tenant_id = @t and f.received_at >= @from and f.received_at < @to
-            and not exists (select 1 from frame_reception r where r.frame_id = f.id)
-         union all
-         select r.source, f.meter_id, r.received_at from frame f join frame_reception r on r.frame_id = f.id
-          where f.tenant_id = @t and f.received_at >= @from and f.received_at < @to)
-        where ${g.sql}
-        group by src, meter_id`
+      `select p.source, p.meter_id, sum(d.n), max(d.last_at)
+         from frame_meter_source p
+         join frame_source_day d on d.meter_id = p.meter_id and d.source = p.source and d.day >= @dayFrom and d.day < @dayTo and d.tenant_id = @t
+        where p.meter_id <> 0 and p.tenant_id = @t and d.n > 0 and ${g.sql}
+        group by p.meter_id, p.source`
     )
     .raw()
-    .all({ t: tenantId, from, to }, ...g.args) as Reception[];
+    .all(args, ...g.args) as Reception[];
+  if (group !== undefined) return rows;
+  const unknown = db
+    .prepare(
+      `select source, null, sum(n), max(last_at) from frame_source_day
+        where meter_id = 0 and tenant_id = @t and day >= @dayFrom and day < @dayTo and n > 0 group by source`
+    )
+    .raw()
+    .all(args) as Reception[];
+  return rows.concat(unknown);
 }
 
 /** The field device a source belongs to ("device 4" or "device 4/IR head"), or null for a gateway. */
@@ -79,9 +89,10 @@ export function deviceOfSource(source: string): number | null {
 
 export function gatewayPerformance(db: Db, days: ReadingDays, tenantId: number, q: PerformanceQuery): SourcesReport & { gateways: GatewayRow[] } {
   const report = performanceReport(db, days, tenantId, { group: q.group, from: q.from, to: q.to });
+  const iv = days.interval(tenantId, q.from, q.to);
   const expected = new Map(report.rows.map((r) => [r.meterId, r.expected]));
   const bySource = new Map<string, GatewayRow>();
-  for (const [source, meterId, n, lastAt] of receptions(db, tenantId, q.group, report.from, report.to)) {
+  for (const [source, meterId, n, lastAt] of receptions(db, tenantId, q.group, iv.dayFrom, iv.dayTo)) {
     if (deviceOfSource(source) !== null) continue;
     let row = bySource.get(source);
     if (!row) bySource.set(source, (row = { source, frames: 0, messages: 0, meters: 0, expected: 0, share: null, lastAt: null }));
@@ -103,6 +114,7 @@ export function gatewayPerformance(db: Db, days: ReadingDays, tenantId: number, 
 
 export function routePerformance(db: Db, days: ReadingDays, tenantId: number, q: PerformanceQuery): SourcesReport & { routes: RouteRow[] } {
   const report = performanceReport(db, days, tenantId, { group: q.group, from: q.from, to: q.to });
+  const iv = days.interval(tenantId, q.from, q.to);
   const inScope = new Map(report.rows.map((r) => [r.meterId, r.received > 0]));
   const devices = db.prepare('select id, name, revoked_at as revokedAt from device where tenant_id = ? order by name, id').all(tenantId) as {
     id: number;
@@ -116,7 +128,7 @@ export function routePerformance(db: Db, days: ReadingDays, tenantId: number, q:
     `select distinct m.meter_id from group_member m join device_route r on r.group_id = m.group_id where r.device_id = ?`
   ).pluck();
   const heardBy = new Map<number, { meters: Set<number>; messages: number; lastAt: number | null }>();
-  for (const [source, meterId, n, lastAt] of receptions(db, tenantId, q.group, report.from, report.to)) {
+  for (const [source, meterId, n, lastAt] of receptions(db, tenantId, q.group, iv.dayFrom, iv.dayTo)) {
     const d = deviceOfSource(source);
     if (d === null) continue;
     let h = heardBy.get(d);
