@@ -98,3 +98,9 @@ begin
   select coalesce(new.meter_id, 0), source, new.tenant_id from frame_reception where frame_id = new.id
   union all select coalesce(new.meter_id, 0), new.source, new.tenant_id where not exists (select 1 from frame_reception where frame_id = new.id);
 end;
+
+-- a meter removed (erasure, a mistaken import) takes its counts with it, as reading_day does
+create trigger frame_source_day_meter_delete after delete on meter begin
+  delete from frame_source_day where meter_id = old.id;
+  delete from frame_meter_source where meter_id = old.id;
+end;
