@@ -33,6 +33,7 @@ import { meterPositions } from './routes/meter-positions.js';
 import { deviceRoute, sync } from './routes/sync.js';
 import { syncExchanges } from './routes/sync-exchanges.js';
 import { notifications, smsSettings } from './routes/notifications.js';
+import { reportsPerformance } from './routes/reports-performance.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/notifications', notifications)
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
+    .route('/reports/performance', reportsPerformance)
     .route('/', readings)
     .route('/', alarms)
     .route('/', alerts)

@@ -7,6 +7,7 @@ import { HEAT } from './areas-heat';
 import { NOTIFICATIONS } from './areas-notifications';
 import { ALARMS } from './areas-alarms';
 import { ALERTS } from './areas-alerts';
+import { PERFORMANCE } from './areas-performance';
 
 export interface HelpArea {
   id: string;
@@ -23,7 +24,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS, ...PERFORMANCE];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -31,7 +32,7 @@ export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => 
 export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
-  { title: 'Analysis', ids: ['alarms', 'alerts', 'heat', 'network'] },
+  { title: 'Analysis', ids: ['performance', 'alarms', 'alerts', 'heat', 'network'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
