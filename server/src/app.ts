@@ -22,6 +22,7 @@ import { gateways, ingest } from './routes/ingest.js';
 import { readings } from './routes/readings.js';
 import { jobs, settings } from './routes/settings.js';
 import { consumerReports } from './routes/consumer-report.js';
+import { consumptionReports } from './routes/reports-consumption.js';
 import { customers } from './routes/customers.js';
 import { groups } from './routes/groups.js';
 import { imports } from './routes/imports.js';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/', readings)
     .route('/', alarms)
     .route('/', consumerReports)
+    .route('/', consumptionReports)
     .route('/', erasure)
     .route('/', docs);
 

@@ -1,0 +1,115 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db/connection.js';
+import { COLUMN_DIVISOR } from '../ingest/columns.js';
+import type { Register } from '../store/readings.js';
+import { consumption, type Installation, type RegisterValue } from '../../../shared/consumption.js';
+
+// The consumption of one consumer (a metering point's installations, or a meter installed
+// nowhere) over [start, end), with the numbers ReadingStore.consumption gives for the point:
+// each installation from its last reading before the start (or its first reading) to its last
+// reading before the end, across rollovers and exchanges (shared/consumption.ts). Fast path: an
+// installation covering the whole interval whose reading days hold no irregular step
+// (reading_day.irregular, migration 010) telescopes to last − first, two index seeks; any other
+// installation walks its readings.
+
+export interface MeasuredInstallation {
+  meterId: number;
+  /** Installed from/to; null for a meter installed nowhere (from) or still installed (to). */
+  from: number | null;
+  to: number | null;
+}
+
+export interface Measured {
+  /** Null when a reading at the start or the end is missing (never 0 for "unknown"). */
+  value: number | null;
+  /** Why value is null, one phrase per installation: "no reading before 1 Oct 2026". */
+  missing: string[];
+  rollover: boolean;
+  exchange: boolean;
+  reset: boolean;
+}
+
+/** Tolerance for a falling register as ReadingStore.consumption uses it (noise, kept as it is). */
+const TOLERANCE: Record<Register, number> = { energy: 0.001, volume: 0.0001 };
+const EARLIEST = Number.MIN_SAFE_INTEGER;
+
+export class ConsumptionMeter {
+  readonly #before: Record<Register, Statement<unknown[]>>;
+  readonly #within: Record<Register, Statement<unknown[]>>;
+  readonly #irregular;
+
+  constructor(
+    db: Db,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly dayFrom: number,
+    private readonly dayTo: number,
+    /** "1 Oct 2026": the first date, for the missing-start phrase. */
+    private readonly fromLabel: string
+  ) {
+    const make = (column: Register) => ({
+      before: db.prepare(
+        `select at, ${column} as v from reading where meter_id = ? and at < ? and at >= ? and ${column} is not null order by at desc limit 1`
+      ),
+      within: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`)
+    });
+    const e = make('energy');
+    const v = make('volume');
+    this.#before = { energy: e.before, volume: v.before };
+    this.#within = { energy: e.within, volume: v.within };
+    this.#irregular = db.prepare('select 1 from reading_day where meter_id = ? and day >= ? and day < ? and irregular > 0 limit 1').pluck();
+  }
+
+  /** The consumer's consumption in `register` over its installations (time order); `label` names a meter in a phrase. */
+  measure(installations: readonly MeasuredInstallation[], register: Register, label: (meterId: number) => string): Measured {
+    const out: Measured = { value: 0, missing: [], rollover: false, exchange: false, reset: false };
+    const divisor = COLUMN_DIVISOR[register];
+    const many = installations.length > 1;
+    for (const inst of installations) {
+      const from = inst.from ?? EARLIEST;
+      const coversStart = from < this.start;
+      const coversEnd = inst.to === null || inst.to >= this.end;
+      if (!coversStart || !coversEnd) out.exchange = true;
+      const lo = Math.max(this.start, from);
+      const hi = Math.min(this.end, inst.to ?? this.end);
+      const first = coversStart ? (this.#before[register].get(inst.meterId, lo, from) as { at: number; v: number } | undefined) : undefined;
+      const prefix = many ? `${label(inst.meterId)}: ` : '';
+      if (coversStart && first === undefined) {
+        out.missing.push(`${prefix}no reading before ${this.fromLabel}`);
+        continue;
+      }
+      if (coversStart && coversEnd && this.#irregular.get(inst.meterId, this.dayFrom, this.dayTo) === undefined) {
+        // telescoping: no register fell in the interval, so the sum of steps is last − first
+        const last = this.#before[register].get(inst.meterId, this.end, this.start) as { at: number; v: number } | undefined;
+        if (last === undefined) out.missing.push(`${prefix}no readings in the interval`);
+        else if (out.value !== null) out.value += (last.v - first!.v) / divisor;
+        continue;
+      }
+      const list: RegisterValue[] = first ? [{ at: first.at, value: first.v / divisor }] : [];
+      for (const r of this.#within[register].all(inst.meterId, lo, hi) as { at: number; v: number }[]) {
+        if (r.at < this.end) list.push({ at: r.at, value: r.v / divisor });
+      }
+      if (list.length === 0 || (coversStart && list.length === 1)) {
+        out.missing.push(`${prefix}no readings in the interval`);
+        continue;
+      }
+      const c = consumption([{ meter: inst.meterId, from, to: inst.to } satisfies Installation], new Map([[inst.meterId, list]]), {
+        boundaries: [this.start, this.end],
+        tolerance: TOLERANCE[register]
+      });
+      const bucket = c.buckets[0];
+      out.rollover ||= bucket.rollover;
+      out.reset ||= bucket.reset;
+      if (out.value !== null) out.value += c.total;
+    }
+    if (out.missing.length > 0) out.value = null;
+    else out.value = round(out.value!);
+    return out;
+  }
+}
+
+/** As shared/consumption.ts rounds: 6 decimals, finer than any register a meter sends in kWh or m3. */
+function round(v: number): number {
+  const r = Math.round(v * 1e6) / 1e6;
+  return r === 0 ? 0 : r;
+}
