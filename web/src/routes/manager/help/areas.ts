@@ -3,6 +3,7 @@
 // changes. Each HelpLink area="…" in web/src must have an entry here (tests/web/help.test.ts).
 import { OFFICE } from './areas-office';
 import { ADMIN } from './areas-admin';
+import { CONSUMPTION } from './areas-consumption';
 
 export interface HelpArea {
   id: string;
@@ -19,7 +20,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...CONSUMPTION];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -27,6 +28,7 @@ export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => 
 export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
+  { title: 'Analysis', ids: ['consumption'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail'] }
 ];
