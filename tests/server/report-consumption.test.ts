@@ -114,6 +114,15 @@ beforeAll(async () => {
   vol(ids.J, '2026-09-30T12:00:00Z', 0);
   vol(ids.J, '2026-10-31T12:00:00Z', 1000);
 
+  // K, hourly on a 4-digit register, not in the group: k = 0..745 from 30 Sep 21:00 UTC (k = 0 before
+  // the start) to 31 Oct 22:00 UTC, 0.5 m3 an hour; 9,999.5 → 0 at k = 20 (rollover, 0.5), and at
+  // k = 400 a reset from 189.5 to 1 (counts 0). 745 steps × 0.5 − the reset's 0.5 = 372 m3
+  install(meter('K', '00000011'), point('K', 'Hourly 11', 'Kim', 'C-11'));
+  for (let k = 0; k <= 745; k++) {
+    const v = k < 400 ? (9990 + 0.5 * k) % 10_000 : 1 + 0.5 * (k - 400);
+    vol(ids.K, new Date(utc('2026-09-30T21:00:00Z') + k * 3_600_000).toISOString(), v);
+  }
+
   const g = await request(server, 'POST', '/api/groups', { cookie: admin, body: { name: 'October' } });
   group = ((await g.json()) as { group: { id: number } }).group.id;
   const members = ['A', 'B', 'Cnew', 'D', 'E', 'F', 'G', 'H', 'I'].map((n) => ids[n]);
@@ -155,6 +164,11 @@ describe('values', () => {
       expect(rowOf(r, name)!.value, name).toBe(p.total);
       expect(rowOf(r, name)!.unit, name).toBe(p.unit);
     }
+  });
+  test('hourly readings with a rollover and a reset: only the days where the register fell are walked', () => {
+    const r = report({ group: undefined });
+    expect(rowOf(r, 'K')).toMatchObject({ value: 372, rollover: true, reset: true, exchange: false });
+    expect(server.stores.readings.consumption(tenant, points.K, r.start, r.end, 'day')!.total).toBe(372);
   });
   test('a one-day interval on the day summer time ends (25 hours): 15 Oct is outside, nothing for A', () => {
     // 25 Oct local runs 24 Oct 22:00 UTC to 25 Oct 23:00 UTC; A's last readings before and in it are both 105.5

@@ -8,9 +8,9 @@ import { consumption, type Installation, type RegisterValue } from '../../../sha
 // nowhere) over [start, end), with the numbers ReadingStore.consumption gives for the point:
 // each installation from its last reading before the start (or its first reading) to its last
 // reading before the end, across rollovers and exchanges (shared/consumption.ts). Fast path: an
-// installation covering the whole interval whose reading days hold no irregular step
-// (reading_day.irregular, migration 010) telescopes to last − first, two index seeks; any other
-// installation walks its readings.
+// installation covering the whole interval telescopes to last − first, walking only the local
+// days where a register fell (reading_day.irregular, migration 010); an installation that
+// starts or ends inside the interval walks its readings.
 
 export interface MeasuredInstallation {
   meterId: number;
@@ -57,7 +57,7 @@ export class ConsumptionMeter {
     const v = make('volume');
     this.#before = { energy: e.before, volume: v.before };
     this.#within = { energy: e.within, volume: v.within };
-    this.#irregular = db.prepare('select 1 from reading_day where meter_id = ? and day >= ? and day < ? and irregular > 0 limit 1').pluck();
+    this.#irregular = db.prepare('select day from reading_day where meter_id = ? and day >= ? and day < ? and irregular > 0 order by day').pluck();
   }
 
   /** The consumer's consumption in `register` over its installations (time order); `label` names a meter in a phrase. */
@@ -78,11 +78,25 @@ export class ConsumptionMeter {
         out.missing.push(`${prefix}no reading before ${this.fromLabel}`);
         continue;
       }
-      if (coversStart && coversEnd && this.#irregular.get(inst.meterId, this.dayFrom, this.dayTo) === undefined) {
-        // telescoping: no register fell in the interval, so the sum of steps is last − first
-        const last = this.#before[register].get(inst.meterId, this.end, this.start) as { at: number; v: number } | undefined;
-        if (last === undefined) out.missing.push(`${prefix}no readings in the interval`);
-        else if (out.value !== null) out.value += (last.v - first!.v) / divisor;
+      if (coversStart && coversEnd) {
+        // telescoping: the steps sum to last − first, except on the local days where a register
+        // fell (reading_day.irregular); only those days' readings are walked
+        const last = this.#before[register].get(inst.meterId, this.end, this.start) as Row | undefined;
+        if (last === undefined) {
+          out.missing.push(`${prefix}no readings in the interval`);
+          continue;
+        }
+        let value = (last.v - first!.v) / divisor;
+        for (const [wFrom, wTo] of windows(this.#irregular.all(inst.meterId, this.dayFrom, this.dayTo) as number[], this.start, this.end)) {
+          const prev = this.#before[register].get(inst.meterId, wFrom, from) as Row; // first, at the latest
+          const list: RegisterValue[] = [{ at: prev.at, value: prev.v / divisor }];
+          for (const r of this.#within[register].all(inst.meterId, wFrom, wTo - 1) as Row[]) list.push({ at: r.at, value: r.v / divisor });
+          const c = this.#walk(inst, from, list, register);
+          value += c.total - (list[list.length - 1].value - list[0].value);
+          out.rollover ||= c.buckets[0].rollover;
+          out.reset ||= c.buckets[0].reset;
+        }
+        if (out.value !== null) out.value += value;
         continue;
       }
       const list: RegisterValue[] = first ? [{ at: first.at, value: first.v / divisor }] : [];
@@ -93,10 +107,7 @@ export class ConsumptionMeter {
         out.missing.push(`${prefix}no readings in the interval`);
         continue;
       }
-      const c = consumption([{ meter: inst.meterId, from, to: inst.to } satisfies Installation], new Map([[inst.meterId, list]]), {
-        boundaries: [this.start, this.end],
-        tolerance: TOLERANCE[register]
-      });
+      const c = this.#walk(inst, from, list, register);
       const bucket = c.buckets[0];
       out.rollover ||= bucket.rollover;
       out.reset ||= bucket.reset;
@@ -106,6 +117,32 @@ export class ConsumptionMeter {
     else out.value = round(out.value!);
     return out;
   }
+
+  /** shared/consumption.ts over one installation's readings, as one bucket [start, end). */
+  #walk(inst: MeasuredInstallation, from: number, list: RegisterValue[], register: Register) {
+    return consumption([{ meter: inst.meterId, from, to: inst.to } satisfies Installation], new Map([[inst.meterId, list]]), {
+      boundaries: [this.start, this.end],
+      tolerance: TOLERANCE[register]
+    });
+  }
+}
+
+type Row = { at: number; v: number };
+const DAY = 86_400_000;
+/** Zones are within UTC−12 and UTC+14: a margin that holds any local day of a day number. */
+const ZONE_MARGIN = 14 * 3_600_000;
+
+/** Instant ranges [from, to) inside [start, end) holding the local days `days` (ascending), merged where they touch. */
+function windows(days: readonly number[], start: number, end: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const d of days) {
+    const lo = Math.max(start, d * DAY - ZONE_MARGIN);
+    const hi = Math.min(end, (d + 1) * DAY + ZONE_MARGIN);
+    const prev = out[out.length - 1];
+    if (prev && lo <= prev[1]) prev[1] = Math.max(prev[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out;
 }
 
 /** As shared/consumption.ts rounds: 6 decimals, finer than any register a meter sends in kWh or m3. */
