@@ -213,6 +213,10 @@ describe('API', () => {
       cookie: admin
     });
     expect(((await hits.json()) as { meterIds: number[] }).meterIds.sort()).toEqual([ids.B, ids.D].sort());
+    // unfiltered: the meter at each point at the end of the interval (the new one after the exchange) and the unplaced one
+    const all = await request(server, 'GET', `/api/reports/consumption/meter-ids?group=${group}&from=2026-10-01&to=2026-10-31`, { cookie: admin });
+    const allIds = ((await all.json()) as { meterIds: number[] }).meterIds;
+    expect(allIds.sort()).toEqual(['A', 'B', 'Cnew', 'D', 'E', 'F', 'G', 'H', 'I'].map((n) => ids[n]).sort());
   });
   test('CSV: every kept row, RFC 4180, times on the utility wall clock', async () => {
     const res = await api(`?group=${group}&from=2026-10-01&to=2026-10-31&zero=true&format=csv`);
