@@ -122,6 +122,16 @@ beforeAll(async () => {
     const v = k < 400 ? (9990 + 0.5 * k) % 10_000 : 1 + 0.5 * (k - 400);
     vol(ids.K, new Date(utc('2026-09-30T21:00:00Z') + k * 3_600_000).toISOString(), v);
   }
+  // L, first read exactly at local midnight 1 Oct (30 Sep 22:00 UTC): that reading is the start; 5 → 7.5: 2.5 m3
+  install(meter('L', '00000012'), point('L', 'Midnight 12', 'Liv', 'C-12'));
+  vol(ids.L, '2026-09-30T22:00:00Z', 5);
+  vol(ids.L, '2026-10-20T12:00:00Z', 6);
+  vol(ids.L, '2026-10-31T12:00:00Z', 7.5);
+  // M, read at the start (10), reset on 1 Oct to 2 (counts 0), then 5: 3 m3
+  install(meter('M', '00000013'), point('M', 'Reset at start 13', 'Max', 'C-13'));
+  vol(ids.M, '2026-09-30T22:00:00Z', 10);
+  vol(ids.M, '2026-10-01T06:00:00Z', 2);
+  vol(ids.M, '2026-10-31T12:00:00Z', 5);
 
   const g = await request(server, 'POST', '/api/groups', { cookie: admin, body: { name: 'October' } });
   group = ((await g.json()) as { group: { id: number } }).group.id;
@@ -169,6 +179,13 @@ describe('values', () => {
     const r = report({ group: undefined });
     expect(rowOf(r, 'K')).toMatchObject({ value: 372, rollover: true, reset: true, exchange: false });
     expect(server.stores.readings.consumption(tenant, points.K, r.start, r.end, 'day')!.total).toBe(372);
+  });
+  test('a reading exactly at the start is the start value', () => {
+    const r = report({ group: undefined });
+    expect(rowOf(r, 'L')).toMatchObject({ value: 2.5, missing: [] });
+    expect(server.stores.readings.consumption(tenant, points.L, r.start, r.end, 'day')!.total).toBe(2.5);
+    expect(rowOf(r, 'M')).toMatchObject({ value: 3, reset: true, missing: [] });
+    expect(server.stores.readings.consumption(tenant, points.M, r.start, r.end, 'day')!.total).toBe(3);
   });
   test('a one-day interval on the day summer time ends (25 hours): 15 Oct is outside, nothing for A', () => {
     // 25 Oct local runs 24 Oct 22:00 UTC to 25 Oct 23:00 UTC; A's last readings before and in it are both 105.5

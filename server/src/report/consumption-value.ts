@@ -36,6 +36,7 @@ const EARLIEST = Number.MIN_SAFE_INTEGER;
 export class ConsumptionMeter {
   readonly #before: Record<Register, Statement<unknown[]>>;
   readonly #within: Record<Register, Statement<unknown[]>>;
+  readonly #at: Record<Register, Statement<unknown[]>>;
   readonly #irregular;
 
   constructor(
@@ -51,12 +52,14 @@ export class ConsumptionMeter {
       before: db.prepare(
         `select at, ${column} as v from reading where meter_id = ? and at < ? and at >= ? and ${column} is not null order by at desc limit 1`
       ),
-      within: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`)
+      within: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`),
+      at: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at = ? and ${column} is not null`)
     });
     const e = make('energy');
     const v = make('volume');
     this.#before = { energy: e.before, volume: v.before };
     this.#within = { energy: e.within, volume: v.within };
+    this.#at = { energy: e.at, volume: v.at };
     this.#irregular = db.prepare('select day from reading_day where meter_id = ? and day >= ? and day < ? and irregular > 0 order by day').pluck();
   }
 
@@ -72,7 +75,10 @@ export class ConsumptionMeter {
       if (!coversStart || !coversEnd) out.exchange = true;
       const lo = Math.max(this.start, from);
       const hi = Math.min(this.end, inst.to ?? this.end);
-      const first = coversStart ? (this.#before[register].get(inst.meterId, lo, from) as { at: number; v: number } | undefined) : undefined;
+      // the start: the last reading before it (ReadingStore counts the step into a reading at the
+      // start), else a reading at the start itself
+      const before = coversStart ? (this.#before[register].get(inst.meterId, lo, from) as Row | undefined) : undefined;
+      const first = coversStart ? (before ?? (this.#at[register].get(inst.meterId, lo) as Row | undefined)) : undefined;
       const prefix = many ? `${label(inst.meterId)}: ` : '';
       if (coversStart && first === undefined) {
         out.missing.push(`${prefix}no reading before ${this.fromLabel}`);
@@ -82,14 +88,14 @@ export class ConsumptionMeter {
         // telescoping: the steps sum to last − first, except on the local days where a register
         // fell (reading_day.irregular); only those days' readings are walked
         const last = this.#before[register].get(inst.meterId, this.end, this.start) as Row | undefined;
-        if (last === undefined) {
+        if (last === undefined || last.at <= first!.at) {
           out.missing.push(`${prefix}no readings in the interval`);
           continue;
         }
         let value = (last.v - first!.v) / divisor;
         for (const [wFrom, wTo] of windows(this.#irregular.all(inst.meterId, this.dayFrom, this.dayTo) as number[], this.start, this.end)) {
-          const prev = this.#before[register].get(inst.meterId, wFrom, from) as Row; // first, at the latest
-          const list: RegisterValue[] = [{ at: prev.at, value: prev.v / divisor }];
+          const prev = this.#before[register].get(inst.meterId, wFrom, from) as Row | undefined; // none: the window opens at the start reading
+          const list: RegisterValue[] = prev ? [{ at: prev.at, value: prev.v / divisor }] : [];
           for (const r of this.#within[register].all(inst.meterId, wFrom, wTo - 1) as Row[]) list.push({ at: r.at, value: r.v / divisor });
           const c = this.#walk(inst, from, list, register);
           value += c.total - (list[list.length - 1].value - list[0].value);
@@ -99,7 +105,7 @@ export class ConsumptionMeter {
         if (out.value !== null) out.value += value;
         continue;
       }
-      const list: RegisterValue[] = first ? [{ at: first.at, value: first.v / divisor }] : [];
+      const list: RegisterValue[] = before ? [{ at: before.at, value: before.v / divisor }] : [];
       for (const r of this.#within[register].all(inst.meterId, lo, hi) as { at: number; v: number }[]) {
         if (r.at < this.end) list.push({ at: r.at, value: r.v / divisor });
       }

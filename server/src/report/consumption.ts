@@ -99,15 +99,18 @@ const OVERLAP = (a: string) => `${a}.from_at < @end and (${a}.to_at is null or $
 /**
  * Columns after the identity: which register (energy when the meter's latest reading has one, as
  * ReadingStore.consumption prefers energy), its last value before the start (not before the
- * installation), its last value in the interval (meter_latest when that is the one: no seek),
+ * installation; else the value read at the start), its last value after the start and before the end
+ * (meter_latest when that is the one: no seek),
  * and whether a reading day in the interval holds a falling or vanishing register.
  */
 function fastColumns(meter: string, from: string): string {
   const seek = (col: string, before: string, notBefore: string) =>
     `(select r.${col} from reading r where r.meter_id = ${meter} and r.at < ${before} and r.at >= ${notBefore} and r.${col} is not null order by r.at desc limit 1)`;
-  const last = (col: string) => `case when ml.at >= @start and ml.at < @end and ml.${col} is not null then ml.${col} else ${seek(col, '@end', '@start')} end`;
+  const at = (col: string) => `(select r.${col} from reading r where r.meter_id = ${meter} and r.at = @start)`;
+  const last = (col: string) => `case when ml.at > @start and ml.at < @end and ml.${col} is not null then ml.${col} else ${seek(col, '@end', '@start + 1')} end`;
   return `ml.energy is not null,
-    case when ml.energy is not null then ${seek('energy', '@start', from)} else ${seek('volume', '@start', from)} end,
+    case when ml.energy is not null then coalesce(${seek('energy', '@start', from)}, ${at('energy')})
+         else coalesce(${seek('volume', '@start', from)}, ${at('volume')}) end,
     case when ml.energy is not null then ${last('energy')} else ${last('volume')} end,
     exists (select 1 from reading_day d where d.meter_id = ${meter} and d.day >= @dayFrom and d.day < @dayTo and d.irregular > 0)`;
 }
