@@ -122,9 +122,9 @@ beforeAll(async () => {
     const v = k < 400 ? (9990 + 0.5 * k) % 10_000 : 1 + 0.5 * (k - 400);
     vol(ids.K, new Date(utc('2026-09-30T21:00:00Z') + k * 3_600_000).toISOString(), v);
   }
-  // L, first read exactly at local midnight 1 Oct (30 Sep 22:00 UTC): that reading is the start; 5 → 7.5: 2.5 m3
+  // L, first read 20 minutes after local midnight 1 Oct (30 Sep 22:20 UTC), in the start's grace hour: 5 → 7.5: 2.5 m3
   install(meter('L', '00000012'), point('L', 'Midnight 12', 'Liv', 'C-12'));
-  vol(ids.L, '2026-09-30T22:00:00Z', 5);
+  vol(ids.L, '2026-09-30T22:20:00Z', 5);
   vol(ids.L, '2026-10-20T12:00:00Z', 6);
   vol(ids.L, '2026-10-31T12:00:00Z', 7.5);
   // M, read at the start (10), reset on 1 Oct to 2 (counts 0), then 5: 3 m3
@@ -180,7 +180,7 @@ describe('values', () => {
     expect(rowOf(r, 'K')).toMatchObject({ value: 372, rollover: true, reset: true, exchange: false });
     expect(server.stores.readings.consumption(tenant, points.K, r.start, r.end, 'day')!.total).toBe(372);
   });
-  test('a reading exactly at the start is the start value', () => {
+  test('without a reading before the start, one in its first hour is the start value', () => {
     const r = report({ group: undefined });
     expect(rowOf(r, 'L')).toMatchObject({ value: 2.5, missing: [] });
     expect(server.stores.readings.consumption(tenant, points.L, r.start, r.end, 'day')!.total).toBe(2.5);

@@ -32,11 +32,17 @@ export interface Measured {
 /** Tolerance for a falling register as ReadingStore.consumption uses it (noise, kept as it is). */
 const TOLERANCE: Record<Register, number> = { energy: 0.001, volume: 0.0001 };
 const EARLIEST = Number.MIN_SAFE_INTEGER;
+/**
+ * Without a reading before the start, a reading this soon after it stands for the start: meters
+ * in a fixed network are heard about hourly, a few seconds or minutes past the hour. ReadingStore
+ * counts from the first reading in the interval too; only a later one makes the start "missing".
+ */
+export const START_GRACE_MS = 3_600_000;
 
 export class ConsumptionMeter {
   readonly #before: Record<Register, Statement<unknown[]>>;
   readonly #within: Record<Register, Statement<unknown[]>>;
-  readonly #at: Record<Register, Statement<unknown[]>>;
+  readonly #firstAfter: Record<Register, Statement<unknown[]>>;
   readonly #irregular;
 
   constructor(
@@ -53,13 +59,13 @@ export class ConsumptionMeter {
         `select at, ${column} as v from reading where meter_id = ? and at < ? and at >= ? and ${column} is not null order by at desc limit 1`
       ),
       within: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at >= ? and at <= ? and ${column} is not null order by at`),
-      at: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at = ? and ${column} is not null`)
+      firstAfter: db.prepare(`select at, ${column} as v from reading where meter_id = ? and at >= ? and at < ? and ${column} is not null order by at limit 1`)
     });
     const e = make('energy');
     const v = make('volume');
     this.#before = { energy: e.before, volume: v.before };
     this.#within = { energy: e.within, volume: v.within };
-    this.#at = { energy: e.at, volume: v.at };
+    this.#firstAfter = { energy: e.firstAfter, volume: v.firstAfter };
     this.#irregular = db.prepare('select day from reading_day where meter_id = ? and day >= ? and day < ? and irregular > 0 order by day').pluck();
   }
 
@@ -75,10 +81,9 @@ export class ConsumptionMeter {
       if (!coversStart || !coversEnd) out.exchange = true;
       const lo = Math.max(this.start, from);
       const hi = Math.min(this.end, inst.to ?? this.end);
-      // the start: the last reading before it (ReadingStore counts the step into a reading at the
-      // start), else a reading at the start itself
+      // the start: the last reading before it, else the first in the interval's first hour
       const before = coversStart ? (this.#before[register].get(inst.meterId, lo, from) as Row | undefined) : undefined;
-      const first = coversStart ? (before ?? (this.#at[register].get(inst.meterId, lo) as Row | undefined)) : undefined;
+      const first = coversStart ? (before ?? (this.#firstAfter[register].get(inst.meterId, lo, lo + START_GRACE_MS) as Row | undefined)) : undefined;
       const prefix = many ? `${label(inst.meterId)}: ` : '';
       if (coversStart && first === undefined) {
         out.missing.push(`${prefix}no reading before ${this.fromLabel}`);

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js';
 import type { ReadingDays } from '../store/reading-days.js';
 import { COLUMN_DIVISOR } from '../ingest/columns.js';
-import { ConsumptionMeter, type Measured, type MeasuredInstallation } from './consumption-value.js';
+import { ConsumptionMeter, START_GRACE_MS, type Measured, type MeasuredInstallation } from './consumption-value.js';
 import { groupCondition, type GroupScope } from './scope.js';
 
 // Consumption report (M6): per consumer (a metering point, with every meter installed there
@@ -99,15 +99,17 @@ const OVERLAP = (a: string) => `${a}.from_at < @end and (${a}.to_at is null or $
 /**
  * Columns after the identity: which register (energy when the meter's latest reading has one, as
  * ReadingStore.consumption prefers energy), its last value before the start (not before the
- * installation; else the value read at the start), its last value after the start and before the end
- * (meter_latest when that is the one: no seek),
+ * installation; else the first in the start's grace hour), its last value from the end of that hour to the
+ * end (meter_latest when that is the one: no seek; a reading in the grace hour only: the careful path),
  * and whether a reading day in the interval holds a falling or vanishing register.
  */
 function fastColumns(meter: string, from: string): string {
   const seek = (col: string, before: string, notBefore: string) =>
     `(select r.${col} from reading r where r.meter_id = ${meter} and r.at < ${before} and r.at >= ${notBefore} and r.${col} is not null order by r.at desc limit 1)`;
-  const at = (col: string) => `(select r.${col} from reading r where r.meter_id = ${meter} and r.at = @start)`;
-  const last = (col: string) => `case when ml.at > @start and ml.at < @end and ml.${col} is not null then ml.${col} else ${seek(col, '@end', '@start + 1')} end`;
+  // without a reading before the start, the first one in its first hour (START_GRACE_MS)
+  const at = (col: string) =>
+    `(select r.${col} from reading r where r.meter_id = ${meter} and r.at >= @start and r.at < @grace and r.${col} is not null order by r.at limit 1)`;
+  const last = (col: string) => `case when ml.at >= @grace and ml.at < @end and ml.${col} is not null then ml.${col} else ${seek(col, '@end', '@grace')} end`;
   return `ml.energy is not null,
     case when ml.energy is not null then coalesce(${seek('energy', '@start', from)}, ${at('energy')})
          else coalesce(${seek('volume', '@start', from)}, ${at('volume')}) end,
@@ -119,7 +121,7 @@ export function consumptionReport(db: Db, days: ReadingDays, tenantId: number, q
   const interval = days.interval(tenantId, q.from, q.to);
   const { from: start, to: end } = interval;
   const g = groupCondition(db, tenantId, q.group, 'm.id');
-  const named = { tenant: tenantId, start, end, dayFrom: interval.dayFrom, dayTo: interval.dayTo };
+  const named = { tenant: tenantId, start, end, grace: start + START_GRACE_MS, dayFrom: interval.dayFrom, dayTo: interval.dayTo };
   const inScope = q.group === undefined ? '' : `and i.metering_point_id in (select i2.metering_point_id from installation i2 join meter m on m.id = i2.meter_id
                 where i2.tenant_id = @tenant and ${OVERLAP('i2')} and ${g.sql})`;
   const installations = db.prepare(

@@ -21,7 +21,7 @@ export const CONSUMPTION: HelpArea[] = [
       {
         title: 'How consumption is counted',
         items: [
-          'For each meter installed at the point: from its last reading before the first date to its last reading before the end of the last date.',
+          'For each meter installed at the point: from its last reading before the first date (without one, a reading in the first hour of the first date) to its last reading before the end of the last date.',
           'Meter exchange: the old meter counts up to its final reading, the new one from its start reading; both add up in one row.',
           'Register rollover: when a register passes its highest value (99,999 on a 5-digit display) and starts again from 0, the consumption counts across it.',
           'Register reset: a register that falls back without a rollover counts 0 for that step; the row says "register reset" so you can check the meter.',
