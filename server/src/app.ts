@@ -24,6 +24,7 @@ import { readings } from './routes/readings.js';
 import { jobs, settings } from './routes/settings.js';
 import { consumerReports } from './routes/consumer-report.js';
 import { heatReports } from './routes/reports-heat.js';
+import { consumptionReports } from './routes/reports-consumption.js';
 import { customers } from './routes/customers.js';
 import { groups } from './routes/groups.js';
 import { imports } from './routes/imports.js';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/', alerts)
     .route('/', consumerReports)
     .route('/', heatReports)
+    .route('/', consumptionReports)
     .route('/', erasure)
     .route('/', docs);
 

@@ -15,7 +15,7 @@ function sources(dir: string): string[] {
   });
 }
 
-const REQUIRED = ['home', 'meters', 'groups', 'map', 'meter', 'exchange', 'exports', 'imports', 'users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'heat', 'network', 'notifications', 'alarms', 'alerts', 'performance'];
+const REQUIRED = ['home', 'meters', 'groups', 'map', 'meter', 'exchange', 'exports', 'imports', 'users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'heat', 'network', 'notifications', 'alarms', 'alerts', 'performance', 'consumption'];
 
 describe('help areas', () => {
   test('every area the Manager needs has a page, each id once, each in the index', () => {

@@ -8,6 +8,7 @@ import { NOTIFICATIONS } from './areas-notifications';
 import { ALARMS } from './areas-alarms';
 import { ALERTS } from './areas-alerts';
 import { PERFORMANCE } from './areas-performance';
+import { CONSUMPTION } from './areas-consumption';
 
 export interface HelpArea {
   id: string;
@@ -24,7 +25,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS, ...PERFORMANCE];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS, ...PERFORMANCE, ...CONSUMPTION];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -32,7 +33,7 @@ export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => 
 export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
-  { title: 'Analysis', ids: ['performance', 'alarms', 'alerts', 'heat', 'network'] },
+  { title: 'Analysis', ids: ['consumption', 'heat', 'network', 'performance', 'alarms', 'alerts'] },
   { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];
