@@ -27,7 +27,7 @@ test('@reports a rule made in the form mails a leak from an ingested telegram, a
   await expect(page.getByRole('heading', { name: 'Notifications', level: 1 })).toBeVisible();
   await page.getByRole('button', { name: 'New rule…' }).click();
   const form = page.getByTestId('rule-form');
-  await form.getByLabel('Name').fill(ruleName);
+  await form.getByLabel('Name', { exact: true }).fill(ruleName);
   await expect(form.getByLabel('Leak (critical)')).toBeChecked();
   await expect(form.getByLabel('Burst (critical)')).toBeChecked();
   await form.getByLabel('The meters of these groups').check();
@@ -66,7 +66,7 @@ test('@reports a rule made in the form mails a leak from an ingested telegram, a
 
   // change it to a daily summary; the form opens with the rule's values
   await row.getByRole('button', { name: `Change ${ruleName}` }).click();
-  await expect(form.getByLabel('Name')).toHaveValue(ruleName);
+  await expect(form.getByLabel('Name', { exact: true })).toHaveValue(ruleName);
   await expect(form.getByLabel(/E-mail addresses/)).toHaveValue(to);
   await form.getByLabel(/Daily, a summary/).check();
   await form.getByLabel(/Time of day/).fill('06:45');
