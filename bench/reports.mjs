@@ -8,6 +8,8 @@
 //   reports.network_ms       networkReport(...)                                           (B3)
 //   reports.consumption_ms   consumptionReport(...)                                       (M6)
 //   reports.performance_ms   performanceReport(...)                                       (M7)
+//   reports.gateways_ms      gatewayPerformance(...): per gateway                         (M7)
+//   reports.routes_ms        routePerformance(...): per drive-by route                    (M7)
 //   reports.alarms_ms        currentAlarms + withSince of every matching meter, i.e. what
 //                            GET /api/alarms?format=csv computes (M8)
 //   reports.max_ms           the slowest of those                                 target < 2000
@@ -28,7 +30,7 @@ import { loadLib, MONTH, reportsStore } from './lib/reports-seed.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist/server');
 
-export const figures = ['reports.max_ms', 'reports.heat_ms', 'reports.network_ms', 'reports.consumption_ms', 'reports.performance_ms', 'reports.alarms_ms'];
+export const figures = ['reports.max_ms', 'reports.heat_ms', 'reports.network_ms', 'reports.consumption_ms', 'reports.performance_ms', 'reports.gateways_ms', 'reports.routes_ms', 'reports.alarms_ms'];
 
 const progress = (line) => process.stderr.write(`  [reports bench] ${line}\n`);
 
@@ -43,6 +45,8 @@ const REPORTS = {
   network: ['server/src/report/network.js', 'networkReport'],
   consumption: ['server/src/report/consumption.js', 'consumptionReport'],
   performance: ['server/src/report/performance.js', 'performanceReport'],
+  gateways: ['server/src/report/performance-sources.js', 'gatewayPerformance'],
+  routes: ['server/src/report/performance-sources.js', 'routePerformance'],
   alarms: ['server/src/store/alarms.js', null]
 };
 
@@ -62,7 +66,7 @@ async function reportFunction(name) {
 /** How many rows a report gave, for the progress line (reports return a list or {rows|items}). */
 function size(result) {
   if (Array.isArray(result)) return result.length;
-  for (const k of ['rows', 'items', 'meters']) if (Array.isArray(result?.[k])) return result[k].length;
+  for (const k of ['rows', 'items', 'meters', 'gateways', 'routes']) if (Array.isArray(result?.[k])) return result[k].length;
   return '?';
 }
 

@@ -88,6 +88,45 @@ export async function reportsStore(lib, { meters = 100_000, keep, progress = () 
   }
 }
 
+/**
+ * Who heard the month's telegrams, for the gateway and drive-by route views of reading
+ * performance (M7). The 74 M raw telegrams themselves are not stored (their bytes are not part of
+ * any report); their per-meter, receiver and day counts are written as migration 011's triggers
+ * on frame keep them: eight gateways, each meter heard by gateway (id mod 8) and a third of them
+ * also by the next one, with the counts of its readings; and three field devices whose routes are
+ * the three largest groups, each driving its route once on the 15th.
+ */
+function receptions(db, tenantId, progress) {
+  const t = performance.now();
+  db.transaction(() => {
+    const own = `select d.meter_id, d.day, d.n from reading_day d join meter m on m.id = d.meter_id where m.tenant_id = ${tenantId}`;
+    db.prepare(
+      `insert into frame_source_day (meter_id, source, day, tenant_id, n, last_at)
+       select meter_id, 'gateway ' || (meter_id % 8 + 1), day, ?, n, day * 86400000 + 79200000 from (${own})`
+    ).run(tenantId);
+    db.prepare(
+      `insert into frame_source_day (meter_id, source, day, tenant_id, n, last_at)
+       select meter_id, 'gateway ' || ((meter_id + 1) % 8 + 1), day, ?, max(1, n * 2 / 3), day * 86400000 + 79200000 from (${own}) where meter_id % 3 = 0`
+    ).run(tenantId);
+    const groups = db.prepare('select g.id from meter_group g where g.tenant_id = ? order by (select count(*) from group_member m where m.group_id = g.id) desc limit 3').pluck().all(tenantId);
+    const day = Date.UTC(2026, 9, 15) / 86_400_000;
+    groups.forEach((groupId, i) => {
+      const deviceId = db
+        .prepare('insert into device (tenant_id, name, token_hash, registered_at, authorised_at) values (?, ?, ?, ?, ?) returning id')
+        .pluck()
+        .get(tenantId, `Van ${i + 1}`, `bench-device-${i + 1}`, NOW, NOW);
+      db.prepare('insert into device_route (device_id, group_id) values (?, ?)').run(deviceId, groupId);
+      db.prepare(
+        `insert into frame_source_day (meter_id, source, day, tenant_id, n, last_at)
+         select meter_id, ?, ?, ?, 3, ? from group_member where group_id = ? and meter_id % 20 <> 0`
+      ).run(`device ${deviceId}`, day, tenantId, day * 86_400_000 + 36_000_000, groupId);
+    });
+    db.prepare('insert or ignore into frame_meter_source (meter_id, source, tenant_id) select distinct meter_id, source, tenant_id from frame_source_day').run();
+  })();
+  const n = db.prepare('select count(*) from frame_source_day').pluck().get();
+  progress(`receptions: ${n} meter-receiver-days in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+
 function seed(lib, db, stores, tenantId, meters, progress) {
   const t0 = performance.now();
   const actor = { tenantId, userId: null, name: 'bench', device: null };
@@ -200,6 +239,7 @@ function seed(lib, db, stores, tenantId, meters, progress) {
 
   const days = db.prepare('select count(*) from reading_day').pluck().get();
   progress(`reading_day: ${days} meter-days`);
+  receptions(db, tenantId, progress);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.exec('analyze');
   const seconds = (performance.now() - t0) / 1000;
