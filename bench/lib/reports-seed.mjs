@@ -221,7 +221,7 @@ function seed(lib, db, stores, tenantId, meters, progress) {
       const at = START + x.at * HOUR;
       const newId = stores.meters.insert(
         tenantId,
-        { manufacturer: t.manufacturer, serial: `9${m.serial.slice(1)}`, version: t.version, deviceType: t.deviceType, medium: t.medium, model: t.model, driver: t.driver, readingMode: 'fixed-network', intervalS: 96 },
+        { manufacturer: t.manufacturer, serial: `9${m.serial.slice(1)}`, version: t.version, deviceType: t.deviceType, medium: t.medium, model: t.model, driver: t.driver, readingMode: 'fixed-network', intervalS: 3600 },
         NOW
       );
       const pointId = stores.meters.currentPointOf(x.meterId);

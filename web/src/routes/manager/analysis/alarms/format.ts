@@ -1,20 +1,28 @@
 import type { AlarmSeverity } from '$shared/model/alarm';
+import { utilityZone } from '../../meters/[id]/interval';
 
 // How the alarms screen words and colours its values (unit-tested in tests/web/manager/alarms-format.test.ts).
 
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
+const formats = new Map<string, Intl.DateTimeFormat>();
+/** Times on the utility's clock, like every other report (the CSV gives them with their offset). */
+function dateTime(): Intl.DateTimeFormat {
+  const timeZone = utilityZone();
+  let f = formats.get(timeZone);
+  if (!f) formats.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23', timeZone })));
+  return f;
+}
 
 /** Pill colour per severity (app.css .pill.bad/.warn, info plain). */
 export const SEVERITY_PILL: Readonly<Record<AlarmSeverity, string>> = { critical: 'bad', warning: 'warn', info: '' };
 
 export const SEVERITY_LABEL: Readonly<Record<AlarmSeverity, string>> = { critical: 'Critical', warning: 'Warning', info: 'Info' };
 
-/** When the alarm run began, in the browser's zone; "or earlier" when the server's look-back cut it. */
-export function sinceText(since: number, capped: boolean, format: (t: number) => string = (t) => dateTime.format(t)): string {
+/** When the alarm run began, on the utility's clock; "or earlier" when the server's look-back cut it. */
+export function sinceText(since: number, capped: boolean, format: (t: number) => string = (t) => dateTime().format(t)): string {
   return capped ? `${format(since)} or earlier` : format(since);
 }
 
-export const when = (t: number) => dateTime.format(t);
+export const when = (t: number) => dateTime().format(t);
 
 /** "3 h", "2 days": how long an alarm has lasted up to its newest reading. */
 export function duration(since: number, at: number): string {
