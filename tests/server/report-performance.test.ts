@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../../shared/bytes/hex';
 import { aesKey } from '../../shared/crypto/aes';
 import { encodeRecords } from '../../shared/mbus/encode-records';
 import { encodeTelegram } from '../../shared/wmbus/encode';
+import { expectedMessages } from '../../server/src/report/performance';
 import { makeTestServer, request, useTempDir, type TestServer } from './helpers';
 
 const tempDir = useTempDir();
@@ -140,6 +141,11 @@ describe('GET /api/reports/performance', () => {
     expect(r[g]).toMatchObject({ expectedFrom: FROM, received: 2, expected: 47, share: 4.3, hours: 47, hoursWithValue: 2 });
     expect(r[h]).toMatchObject({ expectedFrom: FROM, received: 0, expected: 47, share: 0, lastReadingAt: FROM - 86_400_000 });
     expect(r[i]).toMatchObject({ expectedFrom: utc('2026-03-29T10:00:00Z'), received: 1, expected: 12, share: 8.3, hours: 12, hoursWithValue: 1 });
+
+    // the gateway view's light count of what each meter owes gives the same numbers for every meter
+    const owed = expectedMessages(server.db, server.stores.readingDays, tenant, { from: '2026-03-28', to: '2026-03-29' });
+    for (const row of body.rows as { meterId: number; expected: number }[]) expect([row.meterId, owed.get(row.meterId)]).toEqual([row.meterId, row.expected]);
+    expect(owed.size).toBe(body.rows.length);
   });
 
   test('threshold and only-poor: worst first, the saved threshold applies when none is given', async () => {

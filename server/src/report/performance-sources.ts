@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { ReadingDays } from '../store/reading-days.js';
-import { performanceReport, type PerformanceQuery } from './performance.js';
+import { expectedMessages, type PerformanceQuery } from './performance.js';
 import { groupCondition } from './scope.js';
 
 // Reading performance per receiver (M7): per gateway of the fixed network and per drive-by route
@@ -88,9 +88,8 @@ export function deviceOfSource(source: string): number | null {
 }
 
 export function gatewayPerformance(db: Db, days: ReadingDays, tenantId: number, q: PerformanceQuery): SourcesReport & { gateways: GatewayRow[] } {
-  const report = performanceReport(db, days, tenantId, { group: q.group, from: q.from, to: q.to });
   const iv = days.interval(tenantId, q.from, q.to);
-  const expected = new Map(report.rows.map((r) => [r.meterId, r.expected]));
+  const expected = expectedMessages(db, days, tenantId, q);
   const bySource = new Map<string, GatewayRow>();
   for (const [source, meterId, n, lastAt] of receptions(db, tenantId, q.group, iv.dayFrom, iv.dayTo)) {
     if (deviceOfSource(source) !== null) continue;
@@ -109,13 +108,23 @@ export function gatewayPerformance(db: Db, days: ReadingDays, tenantId: number, 
   const gateways = [...bySource.values()]
     .map((r) => ({ ...r, share: pct(r.share ?? 0, r.expected) }))
     .sort((a, b) => a.source.localeCompare(b.source));
-  return { from: report.from, to: report.to, timeZone: report.timeZone, gateways };
+  return { from: iv.from, to: iv.to, timeZone: iv.timeZone, gateways };
 }
 
 export function routePerformance(db: Db, days: ReadingDays, tenantId: number, q: PerformanceQuery): SourcesReport & { routes: RouteRow[] } {
-  const report = performanceReport(db, days, tenantId, { group: q.group, from: q.from, to: q.to });
   const iv = days.interval(tenantId, q.from, q.to);
-  const inScope = new Map(report.rows.map((r) => [r.meterId, r.received > 0]));
+  // the scope's meters and whether anyone read them in the interval: one reading_day range each
+  // (the per-meter report's expectations are not needed here)
+  const g = groupCondition(db, tenantId, q.group, 'm.id');
+  const inScope = new Map(
+    db
+      .prepare(
+        `select m.id, exists (select 1 from reading_day d where d.meter_id = m.id and d.day >= ? and d.day < ? and d.n > 0)
+           from meter m where +m.tenant_id = ? and ${g.sql}`
+      )
+      .raw()
+      .all(iv.dayFrom, iv.dayTo, tenantId, ...g.args) as [number, number][]
+  );
   const devices = db.prepare('select id, name, revoked_at as revokedAt from device where tenant_id = ? order by name, id').all(tenantId) as {
     id: number;
     name: string;
@@ -151,11 +160,11 @@ export function routePerformance(db: Db, days: ReadingDays, tenantId: number, q:
       groups: own,
       meters: route.length,
       heard,
-      read: route.filter((id) => inScope.get(id)).length,
+      read: route.filter((id) => inScope.get(id) === 1).length,
       messages: h?.messages ?? 0,
       share: pct(heard, route.length),
       lastAt: h?.lastAt ?? null
     });
   }
-  return { from: report.from, to: report.to, timeZone: report.timeZone, routes };
+  return { from: iv.from, to: iv.to, timeZone: iv.timeZone, routes };
 }

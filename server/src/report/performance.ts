@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js';
-import type { ReadingDays } from '../store/reading-days.js';
+import type { DayInterval, ReadingDays } from '../store/reading-days.js';
 import { groupCondition, REPORT_METER_COLUMNS, REPORT_METER_JOINS, type GroupScope, type ReportMeter } from './scope.js';
 
 // Reading performance (M7): per meter, the share of the messages we expected in an interval that
@@ -127,25 +127,9 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
     const [readingMode, ownInterval, got, hoursWithValue, known, lastReadingAt, firstDay, firstHours] = r.slice(10) as [
       ReadingMode, number | null, number, number, number, number | null, number | null, number | null
     ];
-    let knownFrom = known;
-    if (knownFrom > iv.from && firstDay !== null && firstHours) knownFrom = Math.min(knownFrom, firstHourStart(days, tenantId, firstDay, firstHours));
-    const expectedFrom = Math.max(iv.from, knownFrom);
-    const active = expectedFrom < iv.to;
-    let expected = 0;
-    let intervalS: number | null = null;
-    let defaultInterval = false;
-    let hours: number | null = null;
-    if (readingMode === 'fixed-network' || readingMode === 'point-to-point') {
-      defaultInterval = !(ownInterval && ownInterval > 0);
-      intervalS = defaultInterval ? DEFAULT_INTERVAL_S[readingMode] : ownInterval!;
-      if (active) {
-        // rounded: a meter first heard a minute after midnight still owes the whole day's messages
-        expected = Math.round((iv.to - expectedFrom) / 1000 / intervalS);
-        hours = hourSlots(expectedFrom);
-      } else hours = 0;
-    } else if (readingMode === 'wired') {
-      if (active) expected = iv.dayTo - Math.max(iv.dayFrom, days.dayOf(tenantId, expectedFrom));
-    } else if (active) expected = 1;
+    const { expectedFrom, expected, intervalS, defaultInterval, hours } = expectation(
+      days, tenantId, iv, readingMode, ownInterval, known, firstDay, firstHours, hourSlots
+    );
     const counts = Math.min(got, expected);
     const share = pct(counts, expected);
     const isPoor = share !== null && share < poorBelow;
@@ -189,6 +173,84 @@ export function performanceReport(db: Db, days: ReadingDays, tenantId: number, q
     share: pct(counted, expectedSum),
     rows
   };
+}
+
+/** What a meter owes in the interval by the rule at the top of this file. */
+interface Expectation {
+  expectedFrom: number;
+  expected: number;
+  intervalS: number | null;
+  defaultInterval: boolean;
+  hours: number | null;
+}
+
+function expectation(
+  days: ReadingDays,
+  tenantId: number,
+  iv: DayInterval,
+  readingMode: ReadingMode,
+  ownInterval: number | null,
+  known: number,
+  firstDay: number | null,
+  firstHours: number | null,
+  hourSlots: (start: number) => number
+): Expectation {
+  let knownFrom = known;
+  if (knownFrom > iv.from && firstDay !== null && firstHours) knownFrom = Math.min(knownFrom, firstHourStart(days, tenantId, firstDay, firstHours));
+  const expectedFrom = Math.max(iv.from, knownFrom);
+  const active = expectedFrom < iv.to;
+  let expected = 0;
+  let intervalS: number | null = null;
+  let defaultInterval = false;
+  let hours: number | null = null;
+  if (readingMode === 'fixed-network' || readingMode === 'point-to-point') {
+    defaultInterval = !(ownInterval && ownInterval > 0);
+    intervalS = defaultInterval ? DEFAULT_INTERVAL_S[readingMode] : ownInterval!;
+    if (active) {
+      // rounded: a meter first heard a minute after midnight still owes the whole day's messages
+      expected = Math.round((iv.to - expectedFrom) / 1000 / intervalS);
+      hours = hourSlots(expectedFrom);
+    } else hours = 0;
+  } else if (readingMode === 'wired') {
+    if (active) expected = iv.dayTo - Math.max(iv.dayFrom, days.dayOf(tenantId, expectedFrom));
+  } else if (active) expected = 1;
+  return { expectedFrom, expected, intervalS, defaultInterval, hours };
+}
+
+/**
+ * Expected messages per meter of the scope, by the same rule as performanceReport, without
+ * summing what arrived (the gateway view counts that per receiver): reading_day is only read for
+ * a meter known after the interval's start, to find its first reading.
+ */
+export function expectedMessages(db: Db, days: ReadingDays, tenantId: number, q: Pick<PerformanceQuery, 'group' | 'from' | 'to'>): Map<number, number> {
+  const iv = days.interval(tenantId, q.from, q.to);
+  const g = groupCondition(db, tenantId, q.group, 'm.id');
+  const raws = db
+    .prepare(
+      `select id, readingMode, intervalS,
+              case when known <= @from then known
+                   when exists (select 1 from reading_day e where e.meter_id = t.id and e.day < @dayFrom and e.n > 0) then @from
+                   else known end as knownFrom,
+              case when known > @from then (select min(d.day) from reading_day d where d.meter_id = t.id and d.day >= @dayFrom and d.day < @dayTo and d.n > 0) end as firstDay
+         from (select m.id, m.reading_mode as readingMode, m.interval_s as intervalS,
+                      min(m.created_at, coalesce((select min(x.from_at) from installation x where x.meter_id = m.id), m.created_at)) as known
+                 from meter m where +m.tenant_id = @tenant and ${g.sql}) t`
+    )
+    .raw()
+    .all({ tenant: tenantId, from: iv.from, dayFrom: iv.dayFrom, dayTo: iv.dayTo }, ...g.args) as [number, ReadingMode, number | null, number, number | null][];
+  const firstHoursOf = db.prepare('select hours from reading_day where meter_id = ? and day = ?').pluck();
+  const slots = new Map<number, number>();
+  const hourSlots = (start: number) => {
+    let n = slots.get(start);
+    if (n === undefined) slots.set(start, (n = localHours(days, tenantId, hourStart(days, tenantId, start), iv.to)));
+    return n;
+  };
+  const out = new Map<number, number>();
+  for (const [id, mode, own, known, firstDay] of raws) {
+    const firstHours = firstDay === null ? null : (firstHoursOf.get(id, firstDay) as number);
+    out.set(id, expectation(days, tenantId, iv, mode, own, known, firstDay, firstHours, hourSlots).expected);
+  }
+  return out;
 }
 
 /** The instant the first local hour with a reading (lowest bit of a reading_day's `hours`) starts. */
