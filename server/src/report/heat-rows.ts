@@ -175,7 +175,10 @@ export function heatMeasures(db: Db, tenantId: number, iv: DayInterval, conditio
       lastAt: r.a1,
       energy: energy === null ? null : round(energy, 3),
       volume: round(volume, 4),
-      ...t,
+      t1: t.t1,
+      t2: t.t2,
+      method: t.method,
+      e8Decade: t.e8Decade,
       rollover,
       reset
     });
