@@ -4,8 +4,9 @@ import { bucketStart, zoneOffsetMs } from '../../../shared/consumption.js';
 // Per meter and local calendar day of the utility, what the reports (M5-M7, B3) sum over an
 // interval: kept by the triggers of migration 010 on reading. The triggers find a reading's
 // local day in tenant_zone_offset, which this class fills from the tenant's IANA zone (offset
-// changes from 2000 to 2060, to the second) and rebuilds a tenant's days from its readings when
-// the zone rows were missing or made for another zone.
+// changes from 2000 to 2060, to the second) and rebuilds a tenant's days from its readings (and
+// its receptions per receiver and day from its frames, migration 011) when the zone rows were
+// missing or made for another zone.
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -79,6 +80,7 @@ export class ReadingDays {
       const put = this.db.prepare('insert into tenant_zone_offset (tenant_id, from_at, offset_ms, time_zone) values (?, ?, ?, ?)');
       for (const o of offsets) put.run(tenantId, o.from, o.offset, zone);
       this.rebuild(tenantId);
+      this.rebuildReceptions(tenantId);
     })();
     return true;
   }
@@ -110,6 +112,32 @@ export class ReadingDays {
           group by meter_id, day`
       )
       .run({ t: tenantId });
+  }
+
+  /**
+   * Recounts the tenant's receptions per meter, receiver and local day (migration 011's
+   * frame_source_day and frame_meter_source) from its frames, as 011's triggers count them: a
+   * frame row is its first reception, its frame_reception rows (when there are any) every
+   * receiver's, all on the local day the frame was first received.
+   */
+  rebuildReceptions(tenantId: number): void {
+    this.db.prepare('delete from frame_source_day where tenant_id = ?').run(tenantId);
+    this.db.prepare('delete from frame_meter_source where tenant_id = ?').run(tenantId);
+    this.db
+      .prepare(
+        `insert into frame_source_day (meter_id, source, day, tenant_id, n, last_at)
+         select meter_id, source, day, @t, count(*), max(at) from (
+           select (f.received_at + coalesce((select z.offset_ms from tenant_zone_offset z where z.tenant_id = @t
+                    and z.from_at <= f.received_at order by z.from_at desc limit 1), 0)) / 86400000 as day,
+                  coalesce(r.source, f.source) as source, coalesce(f.meter_id, 0) as meter_id, coalesce(r.received_at, f.received_at) as at
+             from frame f left join frame_reception r on r.frame_id = f.id
+            where f.tenant_id = @t)
+          group by meter_id, source, day`
+      )
+      .run({ t: tenantId });
+    this.db
+      .prepare('insert into frame_meter_source (meter_id, source, tenant_id) select distinct meter_id, source, tenant_id from frame_source_day where tenant_id = ?')
+      .run(tenantId);
   }
 
   /** The tenant's offset from UTC at `at`, as the triggers see it. */
