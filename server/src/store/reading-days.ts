@@ -132,12 +132,9 @@ export class ReadingDays {
                   coalesce(r.source, f.source) as source, coalesce(f.meter_id, 0) as meter_id, coalesce(r.received_at, f.received_at) as at
              from frame f left join frame_reception r on r.frame_id = f.id
             where f.tenant_id = @t)
-          group by meter_id, source, day`
+          group by meter_id, source, day`  // frame_meter_source follows by 011's trigger on frame_source_day
       )
       .run({ t: tenantId });
-    this.db
-      .prepare('insert into frame_meter_source (meter_id, source, tenant_id) select distinct meter_id, source, tenant_id from frame_source_day where tenant_id = ?')
-      .run(tenantId);
   }
 
   /** The tenant's offset from UTC at `at`, as the triggers see it. */

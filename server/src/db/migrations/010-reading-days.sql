@@ -35,9 +35,15 @@ create table reading_day (
 create trigger reading_day_insert after insert on reading begin
   insert into reading_day (meter_id, day, n, hours, hours_n, irregular, t_n, t_flow_sum, t_return_sum, q_sum, qt_flow_sum, qt_return_sum)
   select new.meter_id, l / 86400000, 1, 1 << ((l / 3600000) % 24), 1,
-         coalesce((select (p.energy > new.energy) or (p.volume > new.volume)
-                       or ((p.energy is null) <> (new.energy is null)) or ((p.volume is null) <> (new.volume is null))
-                     from reading p where p.meter_id = new.meter_id and p.at < new.at order by p.at desc limit 1), 0),
+         -- the reading before: meter_latest's (007) while it is older than this one (a reading
+         -- in time order: this trigger, created later, runs before meter_latest's), else a seek
+         case when (select at from meter_latest where meter_id = new.meter_id) < new.at
+              then (select coalesce(p.energy > new.energy, 0) or coalesce(p.volume > new.volume, 0)
+                           or ((p.energy is null) <> (new.energy is null)) or ((p.volume is null) <> (new.volume is null))
+                      from meter_latest p where p.meter_id = new.meter_id)
+              else coalesce((select (p.energy > new.energy) or (p.volume > new.volume)
+                                    or ((p.energy is null) <> (new.energy is null)) or ((p.volume is null) <> (new.volume is null))
+                               from reading p where p.meter_id = new.meter_id and p.at < new.at order by p.at desc limit 1), 0) end,
          tt, tt * coalesce(new.t_flow, 0), tt * coalesce(new.t_return, 0),
          q, q * coalesce(new.t_flow, 0), q * coalesce(new.t_return, 0)
     from (select new.at + coalesce((select z.offset_ms from tenant_zone_offset z
@@ -60,9 +66,10 @@ create trigger reading_day_insert after insert on reading begin
 end;
 
 -- A reading written before one already stored (a late upload): the step to the next reading
--- counts on the next reading's day, so that day is marked when the pair is irregular.
+-- counts on the next reading's day, so that day is marked when the pair is irregular. Whether a
+-- later reading exists is meter_latest's (007) newest time, before or after its own trigger ran.
 create trigger reading_day_insert_before_next after insert on reading
-  when exists (select 1 from reading x where x.meter_id = new.meter_id and x.at > new.at)
+  when (select at from meter_latest where meter_id = new.meter_id) > new.at
 begin
   update reading_day set irregular = irregular + 1
    where meter_id = new.meter_id

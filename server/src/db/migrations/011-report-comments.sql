@@ -43,6 +43,11 @@ create table frame_meter_source (
 -- Frames stored before this migration are counted by ReadingDays.ensureTenant (store/reading-days.ts),
 -- which rebuilds a tenant's counts once its zone offsets exist: here they do not yet.
 
+-- a receiver's first day with a meter makes the pair (an upsert that updates does not fire this)
+create trigger frame_meter_source_pair after insert on frame_source_day begin
+  insert or ignore into frame_meter_source (meter_id, source, tenant_id) values (new.meter_id, new.source, new.tenant_id);
+end;
+
 create trigger frame_source_day_frame after insert on frame begin
   insert into frame_source_day (meter_id, source, day, tenant_id, n, last_at)
   select coalesce(new.meter_id, 0), new.source,
@@ -51,7 +56,6 @@ create trigger frame_source_day_frame after insert on frame begin
          new.tenant_id, 1, new.received_at
    where true
   on conflict do update set n = n + 1, last_at = max(last_at, excluded.last_at);
-  insert or ignore into frame_meter_source (meter_id, source, tenant_id) values (coalesce(new.meter_id, 0), new.source, new.tenant_id);
 end;
 
 -- the first reception row of a frame repeats the frame row's own reception: not counted again
@@ -65,8 +69,6 @@ begin
          f.tenant_id, 1, new.received_at
     from frame f where f.id = new.frame_id
   on conflict do update set n = n + 1, last_at = max(last_at, excluded.last_at);
-  insert or ignore into frame_meter_source (meter_id, source, tenant_id)
-  select coalesce(f.meter_id, 0), new.source, f.tenant_id from frame f where f.id = new.frame_id;
 end;
 
 -- a frame decoded later (its key or meter arrived) moves its receptions to the meter
@@ -88,9 +90,6 @@ begin
           union all select new.source, new.received_at where not exists (select 1 from frame_reception where frame_id = new.id)) s
    where true
   on conflict do update set n = n + 1, last_at = max(last_at, excluded.last_at);
-  insert or ignore into frame_meter_source (meter_id, source, tenant_id)
-  select coalesce(new.meter_id, 0), source, new.tenant_id from frame_reception where frame_id = new.id
-  union all select coalesce(new.meter_id, 0), new.source, new.tenant_id where not exists (select 1 from frame_reception where frame_id = new.id);
 end;
 
 -- a meter removed (erasure, a mistaken import) takes its counts with it, as reading_day does
