@@ -63,8 +63,13 @@ export function levelOf(deltaT: number | null, cooling: boolean, good: number, p
   return 'fair';
 }
 
+/** ΔT of a measure: t1 − t2, for a cooling meter t2 − t1. */
+export function deltaTOf(m: HeatMeasure): number | null {
+  return m.t1 === null || m.t2 === null ? null : round(m.cooling ? m.t2 - m.t1 : m.t1 - m.t2, 2);
+}
+
 export function withDeltaT(m: HeatMeasure, good: number, poor: number): HeatRow {
-  const deltaT = m.t1 === null || m.t2 === null ? null : round(m.cooling ? m.t2 - m.t1 : m.t1 - m.t2, 2);
+  const deltaT = deltaTOf(m);
   return { ...m, deltaT, level: levelOf(deltaT, m.cooling, good, poor) };
 }
 
