@@ -144,6 +144,9 @@ export interface RegisterValue {
   value: number;
 }
 
+/** A decrease up to this much (kWh, m3) is register noise, not a reset: the `tolerance` the server uses. */
+export const REGISTER_TOLERANCE = { energy: 0.001, volume: 0.0001 } as const;
+
 export interface ConsumptionOptions {
   /** Bucket i is [boundaries[i], boundaries[i + 1]); see bucketBoundaries. */
   boundaries: readonly number[];
@@ -227,12 +230,12 @@ export function consumption(
       if (prev !== null) {
         const diff = r.value - prev.value;
         if (diff >= -tolerance) {
-          add(r.at, round(diff));
+          add(r.at, roundRegister(diff));
         } else {
           const top = opts.rolloverAt?.(inst.meter) ?? powerOfTenAbove(prev.value);
           const wrapped = top - prev.value + r.value;
           const isRollover = prev.value >= top * (1 - margin) && r.value <= top * margin && wrapped >= 0;
-          const bucket = add(r.at, isRollover ? round(wrapped) : 0);
+          const bucket = add(r.at, isRollover ? roundRegister(wrapped) : 0);
           if (bucket) {
             if (isRollover) bucket.rollover = true;
             else bucket.reset = true;
@@ -246,18 +249,18 @@ export function consumption(
   let total = 0;
   for (const bucket of buckets) {
     if (bucket.value !== null) {
-      bucket.value = round(bucket.value);
+      bucket.value = roundRegister(bucket.value);
       total += bucket.value;
     }
   }
-  return { buckets, total: round(total) };
+  return { buckets, total: roundRegister(total) };
 }
 
 /**
  * Differences of decimal registers (6.408 − 6.1) without binary noise: to 6 decimals, finer
  * than any register a meter sends in kWh or m3 (they give at most 4).
  */
-function round(v: number): number {
+export function roundRegister(v: number): number {
   const r = Math.round(v * 1e6) / 1e6;
   return r === 0 ? 0 : r;
 }

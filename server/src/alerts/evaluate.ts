@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { consumption, type RegisterValue } from '../../../shared/consumption.js';
+import { consumption, REGISTER_TOLERANCE, roundRegister, type RegisterValue } from '../../../shared/consumption.js';
 import type { Db } from '../db/connection.js';
 import { COLUMN_DIVISOR } from '../ingest/columns.js';
 import type { ReadingDays } from '../store/reading-days.js';
@@ -34,13 +34,6 @@ interface Candidate {
   irregular: number;
 }
 
-/** A decrease up to this much is register noise (as ReadingStore.consumption). */
-const TOLERANCE = { energy: 0.001, volume: 0.0001 };
-
-function round(v: number): number {
-  const r = Math.round(v * 1e6) / 1e6;
-  return r === 0 ? 0 : r;
-}
 
 /** The register column in SQL, from the alert's row `a` and a reading `r`. */
 const COL = (r: string) => `case a.register when 'energy' then ${r}.energy else ${r}.volume end`;
@@ -131,7 +124,7 @@ export class AlertEvaluator {
       const rows = (meterIds ? this.#byIds : this.#all).all(params) as Candidate[];
       for (const c of rows) {
         evaluated++;
-        const value = c.irregular ? this.#walked(c, now) : c.base === null || c.last === null ? null : round((c.last - c.base) / COLUMN_DIVISOR[c.register]);
+        const value = c.irregular ? this.#walked(c, now) : c.base === null || c.last === null ? null : roundRegister((c.last - c.base) / COLUMN_DIVISOR[c.register]);
         if (c.state === 'armed' && value !== null && value > c.limit) {
           this.#exceed.run({ id: c.id, now, at: c.lastAt ?? now, value, periodStart: c.periodStart });
           exceeded.push(c.id);
@@ -153,7 +146,7 @@ export class AlertEvaluator {
     const end = Math.max(now, values[values.length - 1].at) + 1;
     const result = consumption([{ meter: c.meterId, from: values[0].at, to: null }], new Map([[c.meterId, values]]), {
       boundaries: [Math.min(c.start, values[0].at), end],
-      tolerance: TOLERANCE[c.register]
+      tolerance: REGISTER_TOLERANCE[c.register]
     });
     return result.total;
   }

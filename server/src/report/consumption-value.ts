@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection.js';
 import { COLUMN_DIVISOR } from '../ingest/columns.js';
 import type { Register } from '../store/readings.js';
-import { consumption, type Installation, type RegisterValue } from '../../../shared/consumption.js';
+import { consumption, REGISTER_TOLERANCE, roundRegister, type Installation, type RegisterValue } from '../../../shared/consumption.js';
 
 // The consumption of one consumer (a metering point's installations, or a meter installed
 // nowhere) over [start, end), with the numbers ReadingStore.consumption gives for the point:
@@ -30,7 +30,6 @@ export interface Measured {
 }
 
 /** Tolerance for a falling register as ReadingStore.consumption uses it (noise, kept as it is). */
-const TOLERANCE: Record<Register, number> = { energy: 0.001, volume: 0.0001 };
 const EARLIEST = Number.MIN_SAFE_INTEGER;
 /**
  * Without a reading before the start, a reading this soon after it stands for the start: meters
@@ -125,7 +124,7 @@ export class ConsumptionMeter {
       if (out.value !== null) out.value += c.total;
     }
     if (out.missing.length > 0) out.value = null;
-    else out.value = round(out.value!);
+    else out.value = roundRegister(out.value!);
     return out;
   }
 
@@ -133,7 +132,7 @@ export class ConsumptionMeter {
   #walk(inst: MeasuredInstallation, from: number, list: RegisterValue[], register: Register) {
     return consumption([{ meter: inst.meterId, from, to: inst.to } satisfies Installation], new Map([[inst.meterId, list]]), {
       boundaries: [this.start, this.end],
-      tolerance: TOLERANCE[register]
+      tolerance: REGISTER_TOLERANCE[register]
     });
   }
 }
@@ -156,8 +155,3 @@ function windows(days: readonly number[], start: number, end: number): [number, 
   return out;
 }
 
-/** As shared/consumption.ts rounds: 6 decimals, finer than any register a meter sends in kWh or m3. */
-function round(v: number): number {
-  const r = Math.round(v * 1e6) / 1e6;
-  return r === 0 ? 0 : r;
-}

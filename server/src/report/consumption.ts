@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { ReadingDays } from '../store/reading-days.js';
+import { roundRegister } from '../../../shared/consumption.js';
 import { COLUMN_DIVISOR } from '../ingest/columns.js';
 import { ConsumptionMeter, START_GRACE_MS, type Measured, type MeasuredInstallation } from './consumption-value.js';
 import { groupCondition, type GroupScope } from './scope.js';
@@ -154,7 +155,7 @@ export function consumptionReport(db: Db, days: ReadingDays, tenantId: number, q
     // telescoping: no register fell in the interval, so the sum of the steps is last − first
     const fast = list.length === 1 && whole && f[13] !== null && f[14] !== null && f[15] === 0;
     const measured: Measured = fast
-      ? { value: round((f[14]! - f[13]!) / COLUMN_DIVISOR[energy ? 'energy' : 'volume']), missing: [], rollover: false, exchange: false, reset: false }
+      ? { value: roundRegister((f[14]! - f[13]!) / COLUMN_DIVISOR[energy ? 'energy' : 'volume']), missing: [], rollover: false, exchange: false, reset: false }
       : meter.measure(meters as MeasuredInstallation[], energy ? 'energy' : 'volume', (id) => `meter ${meters.find((m) => m.meterId === id)!.serial}`);
     rows.push({
       key: f[0] === null ? `m${f[1]}` : `p${f[0]}`,
@@ -213,11 +214,6 @@ function keep(r: ConsumptionRow, q: ConsumptionQuery): boolean {
   return true;
 }
 
-/** As shared/consumption.ts rounds: 6 decimals, finer than any register a meter sends in kWh or m3. */
-function round(v: number): number {
-  const r = Math.round(v * 1e6) / 1e6;
-  return r === 0 ? 0 : r;
-}
 
 export function totalsOf(rows: readonly ConsumptionRow[]): Totals {
   const t: Totals = { kWh: { value: 0, rows: 0, missing: 0 }, m3: { value: 0, rows: 0, missing: 0 } };
@@ -227,7 +223,7 @@ export function totalsOf(rows: readonly ConsumptionRow[]): Totals {
     if (r.value === null) u.missing++;
     else u.value += r.value;
   }
-  for (const u of Object.values(t)) u.value = Math.round(u.value * 1e6) / 1e6;
+  for (const u of Object.values(t)) u.value = roundRegister(u.value);
   return t;
 }
 

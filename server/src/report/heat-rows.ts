@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { DayInterval } from '../store/reading-days.js';
-import { consumption, type RegisterValue } from '../../../shared/consumption.js';
+import { consumption, REGISTER_TOLERANCE, type RegisterValue } from '../../../shared/consumption.js';
 import { REPORT_METER_COLUMNS, REPORT_METER_JOINS, type ReportMeter } from './scope.js';
 
 // The measurements behind the heat reports (M5, B3) for each heat or cooling meter over an
@@ -152,8 +152,8 @@ export function heatMeasures(db: Db, tenantId: number, iv: DayInterval, conditio
         return c.total;
       };
       // in kWh and m3, where a register's display wraps at a power of ten
-      energy = sum((x) => (x.energy === null ? null : x.energy / 3.6e6), 0.001);
-      volume = sum((x) => (x.volume === null ? null : x.volume / 1e6), 0.0001) ?? volume;
+      energy = sum((x) => (x.energy === null ? null : x.energy / 3.6e6), REGISTER_TOLERANCE.energy);
+      volume = sum((x) => (x.volume === null ? null : x.volume / 1e6), REGISTER_TOLERANCE.volume) ?? volume;
       dE8 = sum((x) => x.f, 0);
       dE9 = sum((x) => x.g, 0);
     }

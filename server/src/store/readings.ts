@@ -6,6 +6,7 @@ import {
   bucketBoundaries,
   bucketIndex,
   consumption,
+  REGISTER_TOLERANCE,
   type Consumption,
   type Installation,
   type RegisterValue,
@@ -270,7 +271,7 @@ export class ReadingStore {
     }
     const result: Consumption & { buckets: PointConsumption['buckets'] } = consumption(installations, readings, {
       boundaries,
-      tolerance: reg === 'energy' ? 0.001 : 0.0001
+      tolerance: REGISTER_TOLERANCE[reg]
     });
     // active info codes per bucket (each distinct word once), for the Manager's graph (M2)
     for (const c of codes) {
