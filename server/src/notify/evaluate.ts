@@ -1,7 +1,7 @@
 import type { AlarmKind } from '../../../shared/model/alarm.js';
 import type { Db } from '../db/connection.js';
-import { currentAlarms, withSince } from '../store/alarms.js';
-import { infoAlarms, type MeterIdentity } from '../store/meter-alarms.js';
+import { currentAlarms, decoder, withSince } from '../store/alarms.js';
+import type { MeterIdentity } from '../store/meter-alarms.js';
 import { deliveriesOf } from './deliveries.js';
 import { ruleMatches, type ActiveAlarm as Active } from './match.js';
 import { composeMessages, type AlarmedMeter } from './messages.js';
@@ -38,14 +38,9 @@ export function evaluateReadings(db: Db, tenantId: number, meterIds: readonly nu
         .all(tenantId, ...ids) as LatestRow[])
     );
   }
-  // a utility has few distinct (meter type, info word) pairs: decode each once
-  const cache = new Map<string, Active[]>();
-  const decoded = latest.map((r) => {
-    const key = `${r.driver}|${r.manufacturer}|${r.version}|${r.deviceType}|${r.info}`;
-    let alarms = cache.get(key);
-    if (!alarms) cache.set(key, (alarms = infoAlarms(r, r.info).filter((a) => a.active) as Active[]));
-    return { row: r, alarms };
-  });
+  // a utility has few distinct (meter type, info word) pairs: each is decoded once
+  const decode = decoder();
+  const decoded = latest.map((r) => ({ row: r, alarms: decode(r, r.info) as Active[] }));
   // what each rule saw, read once per rule (a few rows per alarmed meter), compared in memory
   const seen = db.prepare('select meter_id as meterId, kind from notification_state where rule_id = ?');
   const forget = db.prepare('delete from notification_state where rule_id = ? and meter_id = ? and kind = ?');
