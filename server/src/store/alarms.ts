@@ -60,7 +60,7 @@ interface LatestRow extends MeterIdentity {
 /** Active alarms of a word, cached per status table identity and word (100,000 meters share few). */
 export function decoder() {
   const cache = new Map<string, AlarmRow['alarms']>();
-  return (m: MeterIdentity, info: number): AlarmRow['alarms'] => {
+  return (m: MeterIdentity, info: number | null): AlarmRow['alarms'] => {
     const key = `${m.driver}|${m.manufacturer}|${m.version}|${m.deviceType}|${info}`;
     let alarms = cache.get(key);
     if (!alarms) {
