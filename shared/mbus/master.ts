@@ -41,6 +41,12 @@ export interface MasterOptions {
    * as silent: converters and gateways add latency. Default 100 ms.
    */
   answerMarginMs?: number;
+  /**
+   * Probes (SND_NKE in a scan, selections in a search) retry garbled answers only: silence
+   * means "nobody there", and retrying it would triple a scan. True: retry silence too, for a
+   * line that loses answers. Default false.
+   */
+  retryAbsent?: boolean;
 }
 
 export type MbusErrorCode = 'timeout' | 'garbled' | 'collision' | 'unexpected' | 'application-error' | 'aborted' | 'link';
@@ -147,6 +153,7 @@ export class MbusMaster {
   readonly #retries: number;
   readonly #scale: number;
   readonly #answerMs: number;
+  readonly #retryAbsent: boolean;
   readonly #reader = new FrameReader();
   /** The mask of the last selection that someone answered; null when nobody is selected. */
   #selected: string | null = null;
@@ -164,6 +171,7 @@ export class MbusMaster {
     this.#retries = retries;
     this.#scale = scale;
     this.#answerMs = answerTimeoutMs(options.baud, margin);
+    this.#retryAbsent = options.retryAbsent === true;
   }
 
   /** Attempts per exchange (1 + retries). */
@@ -450,12 +458,17 @@ export class MbusMaster {
    * collision; a collision stays garbled on every attempt (§8.6).
    */
   async #probe(frame: Uint8Array, signal?: AbortSignal): Promise<'ack' | 'absent' | 'collision'> {
+    let garbled = false;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       const heard = await this.#listen(frame, signal);
-      if (heard.silent) return 'absent';
+      if (heard.silent) {
+        if (!this.#retryAbsent) return 'absent';
+        continue;
+      }
       if (heard.units.length === 1 && heard.units[0].kind === 'frame' && heard.units[0].type === 'ack') return 'ack';
+      garbled = true;
     }
-    return 'collision';
+    return garbled ? 'collision' : 'absent';
   }
 
   /**

@@ -94,6 +94,19 @@ describe('MbusMaster against a scripted link', () => {
     await expect(m.ping(253)).rejects.toThrow(/primary: expected a primary address 0..250 \(253 only through a secondary address\), got 253/);
   });
 
+  it('retries silent probes only when asked to (a line that loses answers)', async () => {
+    const script = (req: Uint8Array, n: number): Answer => (n % 3 === 2 ? E5 : null); // answers every third frame
+    const plain = new ScriptedLink(script);
+    expect(await new MbusMaster(plain, FAST).ping(1)).toBe('absent');
+    expect(plain.sent).toHaveLength(1);
+    const patient = new ScriptedLink(script);
+    expect(await new MbusMaster(patient, { ...FAST, retryAbsent: true }).ping(1)).toBe('present');
+    expect(patient.sent).toHaveLength(3);
+    const deaf = new ScriptedLink(() => null);
+    expect(await new MbusMaster(deaf, { ...FAST, retryAbsent: true }).ping(1)).toBe('absent');
+    expect(deaf.sent).toHaveLength(3);
+  });
+
   it('reads a MULTICAL 403 (TV-10): SND_NKE, REQ_UD2 FCB 1, decoded records, byte counts', async () => {
     const link = new ScriptedLink((req) => {
       if (req[2] !== 0x4a) return null;
@@ -495,6 +508,22 @@ describe('MbusMaster on the simulated bus', () => {
       .catch((x: unknown) => x);
     expect((e as MbusError).code).toBe('aborted');
     expect(found).toBe(3);
+  });
+
+  it('runs on a line in real time, both sides scaled (a simulated bus N× faster)', async () => {
+    const meters: SimMbusMeter[] = [{ model: 'multical-603', primaryAddress: 4, id: '87654321' }];
+    const bus = new SimBus({ meters, startEpochMs: START });
+    const timers = {
+      now: () => Date.now(),
+      setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>)
+    };
+    const line = new SimLine(bus, { baud: 9600, timeScale: 10, timers });
+    const master = new MbusMaster(line, { baud: 9600, timeScale: 10 });
+    const r = await master.read({ primary: 4 });
+    expect(r.frames).toHaveLength(3);
+    expect(r.address?.id).toBe('87654321');
+    expect(await master.ping(5)).toBe('absent');
   });
 
   it('sets a primary address and reads the meter at its new address', async () => {
