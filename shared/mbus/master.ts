@@ -316,8 +316,9 @@ export class MbusMaster {
       covered = 1;
       progress();
     } else await visit(mask, first, 1);
-    // Leave nobody selected (§8.5: SND_NKE to 253 deselects).
-    await this.deselect(signal);
+    // Leave nobody selected (§8.5: SND_NKE to 253 deselects). After a silent last probe nobody
+    // is: a selection deselects every meter that does not match it.
+    if (this.#selected !== null) await this.deselect(signal);
     return hits;
   }
 

@@ -298,7 +298,6 @@ describe('secondary search against a scripted bus of colliding meters', () => {
     expect(hits.find((h) => h.address.id === '55555555')?.primaryAddress).toBe(5);
     expect(progress.at(-1)).toBe(1000);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(toHex(link.sent.at(-1)!)).toBe('1040FD3D16'); // deselected at the end
   });
 
   it('searches under a given mask only', async () => {
