@@ -198,6 +198,20 @@ describe('MbusMaster against a scripted link', () => {
     expect(link.controls).toEqual(['40', '7B', '7B']);
   });
 
+  it('a frame cut off by silence ends at the inter-byte gap as garbage and is asked again', async () => {
+    let n = 0;
+    const link = new ScriptedLink((req) => (req[1] === 0x40 ? E5 : n++ === 0 ? TV10.subarray(0, 30) : TV10));
+    const m = new MbusMaster(link, FAST);
+    const r = await m.read({ primary: 74 });
+    expect(r.frames.map((f) => toHex(f))).toEqual([toHex(TV10)]);
+    expect(link.controls).toEqual(['40', '7B', '7B']); // the same FCB: "repeat the last frame"
+    const cut = new ScriptedLink((req) => (req[1] === 0x40 ? E5 : TV10.subarray(0, 30)));
+    const e = (await new MbusMaster(cut, FAST).read({ primary: 74 }).catch((x: unknown) => x)) as MbusError;
+    expect(e.message).toBe(
+      'Meter at primary address 74 answered REQ_UD2 with garbled bytes in all 3 attempts (last: incomplete frame: 30 byte(s) (68 46 46 68 08 4A …) and then silence).'
+    );
+  });
+
   it('an application error (CI 70) is its own error, with the frame kept', async () => {
     const err = longFrame(0x08, 9, 0x70, Uint8Array.of(0x01));
     const link = new ScriptedLink((req) => (req[1] === 0x40 ? E5 : err));
