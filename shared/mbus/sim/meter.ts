@@ -83,15 +83,17 @@ export class SimMeter {
    * REQ_UD2 (§8.7). With FCV set, the same FCB as the previous request repeats the previous
    * telegram (the master lost it); a toggled FCB gives the next one. Without FCV every request
    * is a new one. After the last telegram of a multi-telegram answer the next starts over.
-   * Sim choice: a repeat is honoured within REPEAT_WINDOW_MS of the previous answer (a master
-   * retries within its answer timeout); the same FCB much later, from a master that started
-   * afresh without SND_NKE, is a new read, as many meters treat it.
+   * Sim choice: the link state lasts REPEAT_WINDOW_MS after an answer (a master retries or asks
+   * for the next telegram within its answer timeout). A request after a longer pause comes from
+   * a master that started afresh, perhaps without SND_NKE (libmbus' request-data always sends
+   * 5B): it is a new read from the first telegram, as a link reset would give.
    */
   requestData(c: number, nowMs: number): Uint8Array {
     const fcv = (c & C.FCV) !== 0;
     const fcb = (c & C.FCB) !== 0;
     const recent = nowMs - this.#lastAt <= REPEAT_WINDOW_MS && nowMs >= this.#lastAt;
-    if (fcv && recent && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
+    if (!recent) this.linkReset();
+    if (fcv && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
     if (fcv) this.#fcb = fcb;
     this.#lastAt = nowMs;
     const next = this.#telegram + 1 < this.#telegramCount && this.#telegram >= 0 ? this.#telegram + 1 : 0;

@@ -179,6 +179,9 @@ describe('link layer: addressing and FCB', () => {
     b.answer(REQ(2, false), T0);
     b.answer(NKE(2), T0);
     expect(decoded(b.answer(REQ(2, true), T0)).records[0].difvif).toBe('04FB00');
+    // a multi-telegram read left half done and asked again much later starts over
+    expect(decoded(b.answer(REQ(2, false), T0 + 1000)).records[0].difvif).toBe('046D');
+    expect(decoded(b.answer(REQ(2, true), T0 + 3_600_000)).records[0].difvif).toBe('04FB00');
   });
 
   it('broadcast 254 reaches every meter: alone it answers, with others it collides', () => {
