@@ -141,6 +141,33 @@ describe('simulated meters answer with the values they hold', () => {
   });
 });
 
+describe('every telegram of a 250-meter segment', () => {
+  it('decodes without an issue, carries the meter\'s address, and fits one long frame', () => {
+    const seg = simSegment(250, { seed: 21 });
+    const b = new SimBus({ meters: seg, startEpochMs: T0 });
+    const now = T0 + 123 * 86_400_000 + 4567;
+    let telegrams = 0;
+    for (const m of seg) {
+      let fcb = true;
+      for (let k = 0; k < 4; k++) {
+        const bytes = b.answer(REQ(m.primaryAddress, fcb), now)!;
+        fcb = !fcb;
+        const d = decodeMbusFrame(bytes);
+        expect(d.issues).toEqual([]);
+        expect(d.ok).toBe(true);
+        if (!d.ok) continue;
+        telegrams++;
+        expect(d.value.address?.id).toBe(m.id);
+        expect(d.value.primaryAddress).toBe(m.primaryAddress);
+        const dt = d.value.records.find((r) => r.difvif === '046D');
+        if (dt) expect(dt.value).toBe(b.reading(m.id, now).dateTime);
+        if (bytes[bytes.length - 3] !== 0x1f) break;
+      }
+    }
+    expect(telegrams).toBeGreaterThan(250);
+  });
+});
+
 describe('link layer: addressing and FCB', () => {
   it('SND_NKE: the addressed meter acknowledges E5, nobody else, nobody at 255', () => {
     const b = bus();
@@ -149,6 +176,8 @@ describe('link layer: addressing and FCB', () => {
     expect(b.answer(NKE(9), T0)).toBeNull();
     expect(b.answer(NKE(0xff), T0)).toBeNull();
     expect(b.answer(NKE(0xfd), T0)).toBeNull(); // nobody selected
+    // REQ_UD1: no class-1 (alarm) data, E5
+    expect(b.answer(shortFrame(withFcb(C.REQ_UD1, true), 3), T0)).toEqual(Uint8Array.of(ACK));
   });
 
   it('ignores a request with a wrong checksum or a partial frame', () => {
@@ -389,6 +418,9 @@ describe('simSegment', () => {
     expect(new Set(s.map((m) => m.model))).toEqual(new Set(['multical-403', 'multical-603', 'oms-water', 'oms-heat']));
     expect(simSegment(250, { seed: 5 })).toEqual(s);
     expect(simSegment(250, { seed: 6 })).not.toEqual(s);
+    const spread = simSegment(250, { seed: 5, collide: false });
+    expect(new Set(spread.map((m) => m.id[0])).size).toBeGreaterThan(5);
+    expect(new Set(s.map((m) => m.id.slice(0, 2))).size).toBe(1);
     expect(s.some((m) => m.valve)).toBe(true);
     // the wildcard tree must branch deep: many ids share 7 leading digits with another one
     const by7 = new Map<string, number>();
