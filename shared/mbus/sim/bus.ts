@@ -65,6 +65,7 @@ export class SimBus {
       if (ids.has(m.id)) throw new RangeError(`meters: id ${m.id} appears twice`);
       ids.add(m.id);
     }
+    checkClock('startEpochMs', o.startEpochMs);
     this.#meters = o.meters.map((m) => new SimMeter(m, o.startEpochMs));
     this.setFaults(o.faults ?? {});
   }
@@ -88,6 +89,7 @@ export class SimBus {
 
   /** What meter `id` holds at `nowMs`, at the resolution of its telegram. */
   reading(id: string, nowMs: number): SimReading {
+    checkClock('nowMs', nowMs);
     const m = this.#meters.find((x) => x.config.id === id);
     if (!m) throw new RangeError(`reading: no meter with id ${id}`);
     return m.reading(nowMs);
@@ -118,6 +120,7 @@ export class SimBus {
    * UART would.
    */
   answer(request: Uint8Array, nowMs: number, baud?: number): Uint8Array | null {
+    checkClock('nowMs', nowMs);
     this.#last = { answered: [], collision: false, fault: null };
     const reader = new FrameReader();
     reader.push(request);
@@ -241,6 +244,18 @@ export class SimBus {
       return copy;
     }
     return out;
+  }
+}
+
+// The meters' clocks send dates as EN 13757-3 types F and G (protocols.md §3.7), which our
+// encoder writes for the years 1981..2080.
+const CLOCK_FROM = Date.UTC(1981, 0, 1);
+const CLOCK_TO = Date.UTC(2081, 0, 1);
+
+function checkClock(name: string, ms: number): void {
+  if (!(ms >= CLOCK_FROM && ms < CLOCK_TO)) {
+    const shown = Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);
+    throw new RangeError(`${name}: the meters' clock (date types F/G) covers 1981..2080, got ${shown}; pass epoch milliseconds such as Date.now()`);
   }
 }
 

@@ -13,11 +13,11 @@
 // - Collisions: several answers become their byte-wise OR with every frame start byte spoilt:
 //   always garbage, never a clean frame. Faults (garble, silence, bad checksum) are per answer
 //   from a seeded PRNG.
-// - SimLine: request line time, SIM_TURNAROUND_BITS (33 bit times), answer in up to three
-//   chunks at line pace, divided by timeScale; timers injected (VirtualTimers for tests).
+// - SimLine: request line time, SIM_TURNAROUND_BITS (33 bit times), answer in chunks of at most
+//   SIM_CHUNK_BYTES at line pace, divided by timeScale; timers injected (VirtualTimers for tests).
 export { SimBus, superpose } from './bus.js';
 export type { SimBusOptions, SimBusStats, SimExchange, SimFaults } from './bus.js';
-export { SimLine, SIM_TURNAROUND_BITS } from './line.js';
+export { SimLine, SIM_CHUNK_BYTES, SIM_TURNAROUND_BITS } from './line.js';
 export type { SimLineOptions, SimTimers } from './line.js';
 export { BAUD_BY_CI, REPEAT_WINDOW_MS, secondaryAddressOf } from './meter.js';
 export { MODEL_DEFAULTS } from './models.js';

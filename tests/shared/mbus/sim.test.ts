@@ -4,7 +4,7 @@ import type { LinkUnit } from '../../../shared/mbus/link';
 import { decodeMbusFrame } from '../../../shared/mbus/frame';
 import type { MbusFrame } from '../../../shared/mbus/frame';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
-import { SimBus, SimLine, VirtualTimers, simSegment } from '../../../shared/mbus/sim/index';
+import { SIM_CHUNK_BYTES, SimBus, SimLine, VirtualTimers, simSegment } from '../../../shared/mbus/sim/index';
 import type { SimMbusMeter, SimReading } from '../../../shared/mbus/sim/index';
 import { MbusError, MbusMaster } from '../../../shared/mbus/master';
 import { GENERIC_DIGITAL_OUTPUT, switchValve } from '../../../shared/mbus/valve';
@@ -438,6 +438,8 @@ describe('simSegment', () => {
   it('refuses bad sizes with the numbers', () => {
     expect(() => simSegment(251)).toThrow('simSegment: n expected 1..250 meters, got 251');
     expect(() => new SimBus({ meters: [meters[0], meters[0]], startEpochMs: T0 })).toThrow('meters: id 12345678 appears twice');
+    expect(() => new SimBus({ meters, startEpochMs: 0 })).toThrow(/startEpochMs: the meters' clock .* covers 1981..2080, got 1970-01-01T00:00:00.000Z/);
+    expect(() => bus().answer(NKE(1), Number.NaN)).toThrow(/nowMs: .* got NaN/);
   });
 });
 
@@ -466,10 +468,11 @@ describe('SimLine: the bus as a byte transport with line timing', () => {
       const c = await line.read(1000);
       expect(c).not.toBeNull();
       chunks++;
+      expect(c!.length).toBeLessThanOrEqual(SIM_CHUNK_BYTES);
       r.push(c!);
       got.push(...r.take());
     }
-    expect(chunks).toBeGreaterThan(1);
+    expect(chunks).toBeGreaterThan(3);
     expect(got[0].kind).toBe('frame');
     expect(decoded(got[0].bytes).address?.id).toBe('12345678');
   });
@@ -485,6 +488,23 @@ describe('SimLine: the bus as a byte transport with line timing', () => {
     line.discard();
     await line.write(NKE(77));
     expect(await line.read(300)).toBeNull();
+  });
+
+  it('virtual time goes on when a timer callback throws', async () => {
+    const t = timers();
+    const errors: unknown[] = [];
+    const onError = (e: unknown): void => void errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      t.setTimeout(() => {
+        throw new Error('boom');
+      }, 5);
+      const fired = await new Promise<number>((resolve) => t.setTimeout(() => resolve(t.now()), 10));
+      expect(fired).toBe(T0 + 10);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    expect(errors).toHaveLength(1);
   });
 
   it('a read rejects as soon as its signal aborts', async () => {
