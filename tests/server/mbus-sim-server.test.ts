@@ -1,6 +1,8 @@
 // The simulated M-Bus segment on a real TCP socket, as a master (ours or another M-Bus tool)
 // meets an M-Bus gateway in transparent mode. Line pace is not asserted (behaviour, not timing).
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { C, FrameReader, shortFrame, withFcb } from '../../shared/mbus/link';
@@ -11,6 +13,7 @@ import { simSegment } from '../../shared/mbus/sim/segment';
 import { startSimBusServer } from '../../server/src/mbus/sim-server';
 import type { SimBusServer } from '../../server/src/mbus/sim-server';
 import { parseSimCliArgs } from '../../server/src/mbus/sim-cli';
+import { projectRoot } from '../../server/src/paths';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -118,5 +121,49 @@ describe('simulated M-Bus over TCP', () => {
     expect(() => parseSimCliArgs(['--baud', '1200'])).toThrow('--baud: expected 300, 2400 or 9600, got 1200');
     expect(() => parseSimCliArgs(['--port'])).toThrow('--port: expected an integer 0..65535, got nothing');
     expect(() => parseSimCliArgs(['--bogus'])).toThrow(/unknown argument "--bogus"/);
+  });
+});
+
+describe('the built simulator program (npm test builds first)', () => {
+  const entry = join(projectRoot, 'dist/server/server/src/mbus/sim-cli.js');
+
+  function run(args: string[]) {
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, out: () => out, err: () => err, exit };
+  }
+
+  it('prints where it listens, answers a master on that port, and stops on SIGTERM', async () => {
+    const p = run(['--port', '0', '--meters', '5', '--baud', '9600', '--speed', '20', '--seed', '2']);
+    const port = await new Promise<number>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(p.out());
+        if (m) {
+          clearInterval(t);
+          resolve(Number(m[1]));
+        }
+      }, 20);
+      void p.exit.then((code) => {
+        clearInterval(t);
+        reject(new Error(`simulator exited with ${code}: ${p.err()}`));
+      });
+    });
+    expect(p.out()).toMatch(/^M-Bus simulator: 5 meters at 9600 baud \(speed 20x, seed 2\) on tcp:\/\/127\.0\.0\.1:\d+\n$/);
+    const s = await open({ port, host: '127.0.0.1', close: async () => {} });
+    expect(await exchange(s, shortFrame(C.SND_NKE, 5))).toEqual([{ kind: 'frame', type: 'ack', bytes: Uint8Array.of(0xe5) }]);
+    s.destroy();
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  }, 15_000);
+
+  it('exits 2 with the reason on a bad argument', async () => {
+    const p = run(['--meters', '300']);
+    expect(await p.exit).toBe(2);
+    expect(p.err()).toBe('--meters: expected an integer 1..250, got "300"\n');
   });
 });
