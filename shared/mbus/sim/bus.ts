@@ -4,6 +4,7 @@
 
 import { decodeRecords } from '../records.js';
 import { ACK, ADDRESS, C, FrameReader } from '../link.js';
+import { GENERIC_DIGITAL_OUTPUT } from '../valve.js';
 import { BAUD_BY_CI, SimMeter } from './meter.js';
 import type { SimMbusMeter, SimReading } from './models.js';
 import { seededRandom } from './random.js';
@@ -35,7 +36,20 @@ export interface SimExchange {
   fault: 'garble' | 'silence' | 'bad-checksum' | null;
 }
 
+const VALVE = GENERIC_DIGITAL_OUTPUT;
+/** DIF+VIF of the profile's open command ("01FD1A01" → "01FD1A"), the record that sets the output. */
+const VALVE_SET = VALVE.open.data.slice(0, 6).toUpperCase();
+
+/** Counts since the bus was made: requests heard, answers put on the line, collisions, faults. */
+export interface SimBusStats {
+  requests: number;
+  answers: number;
+  collisions: number;
+  faults: { garble: number; silence: number; badChecksum: number };
+}
+
 export class SimBus {
+  readonly stats: SimBusStats = { requests: 0, answers: 0, collisions: 0, faults: { garble: 0, silence: 0, badChecksum: 0 } };
   readonly #meters: SimMeter[];
   #faults: SimFaults = {};
   #random: Random = seededRandom(1);
@@ -51,6 +65,7 @@ export class SimBus {
       if (ids.has(m.id)) throw new RangeError(`meters: id ${m.id} appears twice`);
       ids.add(m.id);
     }
+    checkClock('startEpochMs', o.startEpochMs);
     this.#meters = o.meters.map((m) => new SimMeter(m, o.startEpochMs));
     this.setFaults(o.faults ?? {});
   }
@@ -74,6 +89,7 @@ export class SimBus {
 
   /** What meter `id` holds at `nowMs`, at the resolution of its telegram. */
   reading(id: string, nowMs: number): SimReading {
+    checkClock('nowMs', nowMs);
     const m = this.#meters.find((x) => x.config.id === id);
     if (!m) throw new RangeError(`reading: no meter with id ${id}`);
     return m.reading(nowMs);
@@ -104,6 +120,7 @@ export class SimBus {
    * UART would.
    */
   answer(request: Uint8Array, nowMs: number, baud?: number): Uint8Array | null {
+    checkClock('nowMs', nowMs);
     this.#last = { answered: [], collision: false, fault: null };
     const reader = new FrameReader();
     reader.push(request);
@@ -111,6 +128,7 @@ export class SimBus {
     const units = reader.take();
     if (units.length !== 1 || units[0].kind !== 'frame') return null;
     const f = units[0].bytes;
+    this.stats.requests++;
     const hears = (m: SimMeter): boolean => baud === undefined || m.baud === undefined || m.baud === baud;
     const answers: { meter: SimMeter; bytes: Uint8Array }[] = [];
 
@@ -160,9 +178,12 @@ export class SimBus {
     let out = answers[0].bytes;
     if (answers.length > 1) {
       this.#last.collision = true;
+      this.stats.collisions++;
       out = superpose(answers.map((x) => x.bytes));
     }
-    return this.#fault(out);
+    const sent = this.#fault(out);
+    if (sent) this.stats.answers++;
+    return sent;
   }
 
   #addressed(a: number): SimMeter[] {
@@ -189,9 +210,9 @@ export class SimBus {
       if (rec.difvif === '017A') {
         // set primary address (§8.8, record 01 7A aa)
         if (last <= ADDRESS.MAX_PRIMARY) m.primaryAddress = last;
-      } else if (rec.difvif === '01FD1A' && m.valveOpen !== undefined) {
-        // Contract A GENERIC_DIGITAL_OUTPUT (protocols.md §8.9): digital output, bit 0 1 = open.
-        m.valveOpen = (last & 0x01) === 0x01;
+      } else if (rec.difvif === VALVE_SET && m.valveOpen !== undefined) {
+        // GENERIC_DIGITAL_OUTPUT (protocols.md §8.9): digital output 01 FD 1A xx, bit 0 1 = open.
+        m.valveOpen = (last & VALVE.state.mask) === VALVE.state.openValue;
       }
       // anything else (date/time, readout selection, …) is a generic data write: acknowledged
     }
@@ -207,19 +228,34 @@ export class SimBus {
     const r = this.#random();
     if (r < silence) {
       this.#last.fault = 'silence';
+      this.stats.faults.silence++;
       return null;
     }
     if (r < silence + garble) {
       this.#last.fault = 'garble';
+      this.stats.faults.garble++;
       return garbleBytes(out, this.#random);
     }
     if (r < silence + garble + badChecksum && out.length >= 5) {
       this.#last.fault = 'bad-checksum';
+      this.stats.faults.badChecksum++;
       const copy = out.slice();
       copy[copy.length - 2] ^= 1 + Math.floor(this.#random() * 255);
       return copy;
     }
     return out;
+  }
+}
+
+// The meters' clocks send dates as EN 13757-3 types F and G (protocols.md §3.7), which our
+// encoder writes for the years 1981..2080.
+const CLOCK_FROM = Date.UTC(1981, 0, 1);
+const CLOCK_TO = Date.UTC(2081, 0, 1);
+
+function checkClock(name: string, ms: number): void {
+  if (!(ms >= CLOCK_FROM && ms < CLOCK_TO)) {
+    const shown = Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);
+    throw new RangeError(`${name}: the meters' clock (date types F/G) covers 1981..2080, got ${shown}; pass epoch milliseconds such as Date.now()`);
   }
 }
 

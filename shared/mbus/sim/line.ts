@@ -1,6 +1,6 @@
 // The simulated bus as a byte transport (MbusLink) with line timing: what a level converter on a
 // serial port would give the master. A written frame takes lineMs(bytes, baud) to go out, the
-// meters answer after a turnaround, and the answer arrives in a few chunks at line pace, so the
+// meters answer after a turnaround, and the answer arrives in chunks at line pace, so the
 // master's framing and timeouts meet what they meet on a cable. Timers are injected.
 
 import { FrameReader, lineMs } from '../link.js';
@@ -20,6 +20,9 @@ export interface SimTimers {
  * quick meters do.
  */
 export const SIM_TURNAROUND_BITS = 33;
+
+/** Largest chunk of an answer handed to the master at once (after the first 4 bytes). */
+export const SIM_CHUNK_BYTES = 16;
 
 export interface SimLineOptions {
   baud: number;
@@ -150,10 +153,19 @@ export class SimLine implements MbusLink {
     }
   }
 
-  /** The answer goes out after the turnaround, in up to three chunks, each when its last byte is in. */
+  /**
+   * The answer goes out after the turnaround in chunks, each when its last byte is in: the
+   * first 4 bytes (a frame's header), then at most SIM_CHUNK_BYTES at a time, as a USB
+   * converter hands them on. Short gaps keep a master's inter-byte timeout safe when the line
+   * runs faster than real and the machine is busy.
+   */
   #send(answer: Uint8Array, baud: number): void {
     const start = (this.#turnaroundBits * 1000) / baud / this.#scale;
-    const cuts = answer.length <= 4 ? [answer.length] : [Math.min(4, answer.length), Math.ceil((answer.length + 4) / 2), answer.length];
+    const cuts: number[] = [];
+    for (let to = Math.min(4, answer.length); ; to = Math.min(to + SIM_CHUNK_BYTES, answer.length)) {
+      cuts.push(to);
+      if (to === answer.length) break;
+    }
     let from = 0;
     for (const to of cuts) {
       if (to <= from) continue;

@@ -62,7 +62,11 @@ export class VirtualTimers implements SimTimers {
     }
     const [e] = this.#queue.splice(k, 1);
     if (e.at > this.#now) this.#now = e.at;
-    e.f();
-    if (this.#queue.length) this.#kick();
+    try {
+      e.f();
+    } finally {
+      // a callback that throws must not stop the clock for everyone else
+      if (this.#queue.length) this.#kick();
+    }
   }
 }
