@@ -269,7 +269,11 @@ export class MbusRunner {
       onFound: (h) => {
         if (h.state === 'collision') {
           ctx.error(null, `primary ${h.primaryAddress}`, `Two or more meters answer at primary address ${h.primaryAddress}: give them different primary addresses (or scan by secondary address).`);
+          return;
         }
+        // kept at once: a cancelled scan keeps what it found (the identity comes with the read below)
+        ctx.store.upsertDevice(ctx.tenantId, ctx.system.id, { foundBy: 'primary', primaryAddress: h.primaryAddress, secondary: null, manufacturer: null, serial: null, version: null, deviceType: null }, ctx.now());
+        ctx.found++;
       }
     });
     // a present meter is read once: its header tells who it is, and its telegrams are stored
@@ -291,7 +295,6 @@ export class MbusRunner {
         error = message(err);
       }
       const { id } = ctx.store.upsertDevice(ctx.tenantId, ctx.system.id, { foundBy: 'primary', primaryAddress: h.primaryAddress, ...identity }, at);
-      ctx.found++;
       if (error) {
         ctx.store.setReadResult(id, at, error);
         ctx.error(id, targetLabel(target), error);
