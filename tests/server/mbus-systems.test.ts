@@ -158,6 +158,30 @@ describe('scan', () => {
     expect((await api('GET', '/api/mbus/systems')).body.systems[0]).toMatchObject({ deviceCount: 4, lastRun: { id: again.id, state: 'done' } });
   });
 
+  test('meters that swapped primary addresses stay one row each after a re-scan (same secondary, same row)', async () => {
+    const first = await sim(meters.slice(0, 2));
+    const system = await addSystem(first.address);
+    await run(system.id, 'scan', { mode: 'primary', from: 1, to: 2 });
+    const before = await devices(system.id);
+    const swapped = await sim([{ ...meters[0], primaryAddress: 2 }, { ...meters[1], primaryAddress: 1 }]);
+    await api('PATCH', `/api/mbus/systems/${system.id}`, { address: swapped.address });
+    const r = await run(system.id, 'scan', { mode: 'primary', from: 1, to: 2 });
+    expect(r).toMatchObject({ state: 'done', found: 2, errors: [] });
+    const after = await devices(system.id);
+    expect(after.map((d) => [d.id, d.serial, d.primaryAddress])).toEqual([
+      [before[1].id, '71000002', 1],
+      [before[0].id, '71000001', 2]
+    ]);
+    // a meter moved to a free address: still its own row, no empty row left behind
+    const moved = await sim([{ ...meters[0], primaryAddress: 7 }, { ...meters[1], primaryAddress: 1 }]);
+    await api('PATCH', `/api/mbus/systems/${system.id}`, { address: moved.address });
+    await run(system.id, 'scan', { mode: 'primary', from: 1, to: 7 });
+    expect((await devices(system.id)).map((d) => [d.id, d.serial, d.primaryAddress])).toEqual([
+      [before[1].id, '71000002', 1],
+      [before[0].id, '71000001', 7]
+    ]);
+  });
+
   test('two meters on one primary address are reported as a collision, not as a meter', async () => {
     const { address } = await sim([meters[0], { ...meters[2], primaryAddress: 1 }]);
     const system = await addSystem(address);
