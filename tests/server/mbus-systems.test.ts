@@ -237,6 +237,24 @@ describe('scan', () => {
     expect(audit).toEqual(['mbus.system.created', 'mbus.scan', 'mbus.run.cancelled']);
   });
 
+  test('a gateway that goes away mid-scan fails the run with the sentence and frees the line', async () => {
+    const { address } = await sim(meters);
+    const system = await addSystem(address);
+    const started = await api<{ run: MbusRun }>('POST', `/api/mbus/systems/${system.id}/scan`, { mode: 'primary' });
+    const progress = () => server.db.prepare('select done from mbus_run where id = ?').pluck().get(started.body.run.id) as number;
+    for (let i = 0; i < 400 && progress() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    // deleting the system while its run holds the line is refused
+    const del = await api('DELETE', `/api/mbus/systems/${system.id}`);
+    expect(del).toMatchObject({ status: 409, body: { error: 'M-Bus system "Plant room" is busy with a run: cancel it before deleting the system.' } });
+    await sims.pop()!.close();
+    await mbusRunner(deps()).idle(system.id);
+    const r = (await api<{ run: MbusRun }>('GET', `/api/mbus/runs/${started.body.run.id}`)).body.run;
+    expect(r.state).toBe('failed');
+    expect(r.message).toBe(`The M-Bus gateway ${address} closed the connection.`);
+    expect(mbusRunner(deps()).busy(system.id)).toBe(false);
+    expect((await api('DELETE', `/api/mbus/systems/${system.id}`)).status).toBe(204);
+  });
+
   test('a gateway that refuses the connection fails the run with the sentence', async () => {
     const s = await sim(meters);
     const port = Number(s.address.split(':')[1]);
@@ -372,6 +390,24 @@ describe('valve (M11)', () => {
       { systemId: system.id, deviceId: valveMeter.id, meterId: null, address: 'primary 4', action: 'close', profileId: 'en13757-digital-output', state: 'closed' },
       { systemId: system.id, deviceId: valveMeter.id, meterId: null, address: 'primary 4', action: 'open', profileId: 'en13757-digital-output', state: 'open' }
     ]);
+  });
+
+  test('a valve meter that does not take the command: 502 with the sentence, the attempt audited, the device says why', async () => {
+    const { bus, address } = await sim(meters);
+    const system = await addSystem(address);
+    await run(system.id, 'scan', { mode: 'primary', from: 4, to: 4 });
+    const [valveMeter] = await devices(system.id);
+    bus.setFaults({ silence: 1 });
+    const r = await api('POST', `/api/mbus/devices/${valveMeter.id}/valve`, { action: 'close' });
+    expect(r.status).toBe(502);
+    expect(r.body.error).toMatch(/^Meter at primary address 4 did not answer/);
+    const entry = JSON.parse(server.db.prepare("select details from audit_entry where event = 'mbus.valve'").pluck().get() as string);
+    expect(entry).toMatchObject({ deviceId: valveMeter.id, action: 'close', state: 'failed', error: r.body.error });
+    const d = (await devices(system.id))[0];
+    expect(d.lastError).toBe(r.body.error);
+    // the meter may have acted on the command without its answer arriving (here it did): unknown
+    expect(d.valve).toEqual({ profileId: 'en13757-digital-output', state: 'unknown', at: server.clock.now });
+    expect(bus.valve('71000004')).toBe('closed');
   });
 
   test('configured profiles: validated, listed after the generic one, the generic one cannot be replaced', async () => {

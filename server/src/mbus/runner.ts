@@ -4,7 +4,7 @@ import type { IncomingFrame } from '../ingest/ingest.js';
 import type { FoundDevice, MbusDeviceRow, MbusRun, MbusStore, MbusSystem } from '../store/mbus.js';
 import type { Stores } from '../store/index.js';
 import type { MbusLink } from '../../../shared/mbus/link.js';
-import { MbusMaster, type MasterOptions, type MbusTarget } from '../../../shared/mbus/master.js';
+import { MbusError, MbusMaster, type MasterOptions, type MbusTarget } from '../../../shared/mbus/master.js';
 import type { MbusFrame } from '../../../shared/mbus/frame.js';
 import { auditAs } from '../store/registry.js';
 import { deviceTarget, identityOf, mbusSource, targetLabel } from './addressing.js';
@@ -214,7 +214,7 @@ export class MbusRunner {
         this.#store.finishRun(run.id, 'cancelled', `Cancelled${active.cancelledBy ? ` by ${active.cancelledBy}` : ''} after ${ctx.done} of ${ctx.total}. ${ctx.summary()}`, now());
       } else {
         if (!(err instanceof LinkError) && !isLinkFailure(err)) log?.(`M-Bus run ${run.id} on system ${system.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        this.#store.finishRun(run.id, 'failed', message(err), now());
+        this.#store.finishRun(run.id, 'failed', linkSentence(err), now());
       }
     } finally {
       await link?.close().catch(() => {});
@@ -361,6 +361,8 @@ export class MbusRunner {
       const at = now();
       db.transaction(() => {
         this.#store.setReadResult(d.id, at, message(err));
+        // the meter may have acted on a command whose answer was lost: its state is not known now
+        this.#store.setValve(d.id, profile.id, 'unknown', at);
         auditAs(db, actor, at, 'mbus.valve', { ...details, state: 'failed', error: message(err) });
       })();
       throw err;
@@ -374,6 +376,12 @@ export class MbusRunner {
     })();
     return this.#store.device(actor.tenantId, deviceId);
   }
+}
+
+/** The link's own sentence ("The M-Bus gateway … closed the connection.") when the master wrapped it. */
+function linkSentence(err: unknown): string {
+  if (err instanceof MbusError && err.code === 'link' && err.cause instanceof LinkError) return err.cause.message;
+  return message(err);
 }
 
 const DEFAULT_OPTIONS: RunnerOptions = { master: (link, o) => new MbusMaster(link, o) };
