@@ -119,6 +119,22 @@ describe('systems', () => {
     expect((await api('GET', `/api/mbus/systems/${system.id}`)).status).toBe(404);
   });
 
+  test('the last 20 runs of a system are kept; runs a stopped server left running are failed with a sentence', async () => {
+    const system = await addSystem('10.0.0.5:10001');
+    const tenantId = server.db.prepare('select tenant_id from mbus_system where id = ?').pluck().get(system.id) as number;
+    const ids: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const r = server.stores.mbus.startRun(tenantId, system.id, 'read', null, 0, server.clock.now + i, null);
+      server.stores.mbus.finishRun(r.id, 'done', null, server.clock.now + i);
+      ids.push(r.id);
+    }
+    const kept = server.db.prepare('select id from mbus_run where system_id = ? order by id').pluck().all(system.id);
+    expect(kept).toEqual(ids.slice(5));
+    const left = server.stores.mbus.startRun(tenantId, system.id, 'scan', 'primary', 251, server.clock.now, null);
+    expect(server.stores.mbus.failInterrupted(server.clock.now + 1)).toBe(1);
+    expect(server.stores.mbus.run(tenantId, left.id)).toMatchObject({ state: 'failed', message: 'The server stopped during this run.', finishedAt: server.clock.now + 1 });
+  });
+
   test('a scheduled read runs the read of the system\'s devices; only enabled systems with a schedule are scheduled', async () => {
     const { address } = await sim(meters.slice(0, 2));
     const system = await addSystem(address, { schedule: '0 3 * * *' });
