@@ -324,10 +324,11 @@ describe('read', () => {
     expect(reading.volume / 1e6).toBeLessThanOrEqual(after.volumeM3);
     const d = (await devices(system.id)).find((x) => x.id === device.id)!;
     expect(d).toMatchObject({ lastReadAt: server.clock.now, lastError: null });
-    // the meter's readings API shows it
-    const readings = await api('GET', `/api/meters/${device.meterId}/readings`);
-    expect(readings.status).toBe(200);
-    expect(JSON.stringify(readings.body)).toContain(String(server.clock.now));
+    // the meter's newest reading, as the meter page shows it
+    const latest = await api('GET', `/api/meters/${device.meterId}/latest`);
+    expect(latest.status).toBe(200);
+    expect(latest.body.reading).toMatchObject({ meterId: device.meterId, at: server.clock.now });
+    expect(latest.body.reading.values.energy).toBeCloseTo(kwh, 6);
   });
 
   test('answers with wrong checksums: retries, no frame or reading stored, the device says why', async () => {
