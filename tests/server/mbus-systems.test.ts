@@ -492,7 +492,7 @@ describe('serial system', () => {
     const stored = server.db.prepare("select count(*) from frame where link = 'mbus' and source = ? and received_at = ?").pluck().get(`mbus:${system.id}`, server.clock.now) as number;
     expect(stored).toBeGreaterThanOrEqual(2);
 
-    // the bridge holds the other end; this system's port is held by a second system's run meanwhile
+    // another program (or another system's run) has the port open: the run fails with the sentence
     const holder = await SerialLink.open(path, 2400);
     cleanups.push(() => holder.close());
     const blocked = await run(system.id, 'read', {});
