@@ -76,6 +76,7 @@ describe('runs and devices in words', () => {
     const d = { manufacturer: 'KAM', serial: '12345678', primaryAddress: 5, secondary: '123456782C2D3404' };
     expect(deviceWhere(d)).toBe('KAM 12345678 at primary address 5');
     expect(deviceWhere({ ...d, primaryAddress: 253 })).toBe('KAM 12345678 (secondary 123456782C2D3404)');
+    expect(deviceWhere({ manufacturer: null, serial: null, primaryAddress: 9, secondary: null })).toBe('unknown meter at primary address 9');
     expect(deviceTypeText(0x04)).toBe('Heat (0x04)');
     expect(deviceTypeText(0x99)).toBe('0x99');
     expect(deviceTypeText(null)).toBe('');

@@ -75,8 +75,10 @@ export function runSummary(run: MbusRun): string {
   return `${verb} finished: ${what}${errors}.`;
 }
 
-/** "KAM 12345678" — how a device is named in buttons and dialogs. */
-export const deviceName = (d: Pick<MbusDevice, 'manufacturer' | 'serial'>) => `${d.manufacturer} ${d.serial}`.trim();
+/** "KAM 12345678" — how a device is named in buttons and dialogs ("unknown meter" before it was read). */
+export function deviceName(d: Pick<MbusDevice, 'manufacturer' | 'serial'>): string {
+  return [d.manufacturer, d.serial].filter(Boolean).join(' ') || 'unknown meter';
+}
 
 /** "KAM 12345678 at primary address 5" — for a screen reader's button label. */
 export function deviceWhere(d: Pick<MbusDevice, 'manufacturer' | 'serial' | 'primaryAddress' | 'secondary'>): string {

@@ -42,8 +42,9 @@ export interface MbusDevice {
   id: number;
   primaryAddress: number | null;
   secondary: string | null;
-  manufacturer: string;
-  serial: string;
+  /** From the meter's answer; null until a read or a secondary search has seen it. */
+  manufacturer: string | null;
+  serial: string | null;
   version: number | null;
   deviceType: number | null;
   meterId: number | null;
