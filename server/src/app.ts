@@ -35,6 +35,7 @@ import { deviceRoute, sync } from './routes/sync.js';
 import { syncExchanges } from './routes/sync-exchanges.js';
 import { notifications, smsSettings } from './routes/notifications.js';
 import { reportsPerformance } from './routes/reports-performance.js';
+import { mbus } from './routes/mbus.js';
 
 export interface AppOptions {
   /** Folder with the built web app; omitted in API-only tests. */
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     .route('/jobs', jobs)
     .route('/exports', exportRoutes)
     .route('/reports/performance', reportsPerformance)
+    .route('/mbus', mbus)
     .route('/', readings)
     .route('/', alarms)
     .route('/', alerts)

@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'keys.read', //          read a meter key in clear (audited)
   'readings.erase', //     GDPR erasure of a metering point's readings
   'ingest', //             push raw telegrams (gateways, meters, field devices)
+  'disconnect', //         open or close a meter's valve (remote disconnection, M11); audited
   'audit.read',
   'users.manage',
   'devices.manage', //     authorise, revoke field devices

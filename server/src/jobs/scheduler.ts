@@ -6,6 +6,8 @@ import type { Stores } from '../store/index.js';
 import { dueAt, runThinning, THINNING } from './thinning.js';
 import { FolderScheduler } from './import-folder.js';
 import { Notifier } from '../notify/notifier.js';
+import { MbusSchedule } from '../mbus/schedule.js';
+import { existingMbusRunner } from '../mbus/runner.js';
 
 // The job scheduler (croner): every 15 minutes it looks for work that is due. Thinning runs once
 // a day per utility, after the time of day its settings give (on its wall clock); a run missed
@@ -27,6 +29,7 @@ export class Scheduler {
   #exports: ExportJobSchedule | null = null;
   #folders: FolderScheduler | null = null;
   #notifier: Notifier | null = null;
+  #mbus: MbusSchedule | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -38,6 +41,7 @@ export class Scheduler {
     if (this.deps.env) this.#exports ??= new ExportJobSchedule({ ...this.deps, env: this.deps.env }).start();
     this.#folders ??= new FolderScheduler(this.deps).start(); // watched import folders (M14), each on its own schedule
     if (this.deps.env) this.#notifier ??= new Notifier({ ...this.deps, env: this.deps.env }).start(); // alarm notifications (M9)
+    this.#mbus ??= new MbusSchedule(this.deps).start(); // scheduled reads of wired M-Bus systems (issue 8)
     return this;
   }
 
@@ -50,6 +54,9 @@ export class Scheduler {
     this.#folders = null;
     this.#notifier?.stop();
     this.#notifier = null;
+    this.#mbus?.stop();
+    this.#mbus = null;
+    void existingMbusRunner(this.deps.db)?.stop(); // cancels runs on the cables (server shutdown)
   }
 
   /** Runs whatever is due now; returns the tenants thinned. Errors are logged, never thrown. */

@@ -16,7 +16,7 @@ import { idParam, paging, parseQuery } from './params.js';
 // job needs "settings.manage" (it decides where billing data goes); listing, the history and
 // "run now" need "export".
 
-const cron = z
+export const cron = z
   .string({ error: 'expected a cron pattern' })
   .trim()
   .min(1, 'enter a cron pattern')

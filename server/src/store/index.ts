@@ -12,6 +12,7 @@ import { KeyStore } from './keys.js';
 import { MeteringPointStore } from './metering-points.js';
 import { MeterStore } from './meters.js';
 import { MeterPositionStore } from './meter-positions.js';
+import { MbusStore } from './mbus.js';
 import { DeviceStore } from './devices.js';
 import { PermissionStore } from './permissions.js';
 import { TokenStore } from './tokens.js';
@@ -61,6 +62,8 @@ export interface Stores {
   readingDays: ReadingDays;
   /** Consumption alerts (M10), evaluated as readings arrive and on the schedule. */
   consumptionAlerts: ConsumptionAlertStore;
+  /** Wired M-Bus systems, the devices found on them and their runs (issue 8). */
+  mbus: MbusStore;
 }
 
 export interface StoreOptions {
@@ -110,6 +113,7 @@ export function createStores(db: Db, _opts: StoreOptions): Stores {
     imports: new ImportStore(db, _opts.dataDir),
     meterPositions: new MeterPositionStore(db),
     readingDays,
-    consumptionAlerts
+    consumptionAlerts,
+    mbus: new MbusStore(db)
   };
 }
