@@ -67,7 +67,7 @@ describe('runs and devices in words', () => {
     expect(runSummary(run({ state: 'running', done: 40, found: 1 }))).toBe('Scanning: 40 of 251, 1 meter found.');
     expect(runSummary(run({ state: 'cancelled', done: 12, found: 0 }))).toBe('Scan cancelled after 12 of 251: 0 meters found.');
     const err = { deviceId: 7, address: 'primary 12', message: 'Meter at primary address 12 did not answer REQ_UD2 (3 attempts, 0.6 s timeout each)' };
-    expect(runSummary(run({ kind: 'read', done: 5, total: 5, errors: [err] }))).toBe('Read finished: 4 of 5 read, 1 error.');
+    expect(runSummary(run({ kind: 'read', done: 5, total: 5, found: 4, errors: [err] }))).toBe('Read finished: 4 of 5 read, 1 error.');
     expect(runSummary(run({ state: 'failed', message: 'Cannot connect to 127.0.0.1:1' }))).toBe('Scan failed: Cannot connect to 127.0.0.1:1.');
     expect(runSummary(run({ state: 'failed', message: 'Port busy.' }))).toBe('Scan failed: Port busy.');
   });

@@ -67,7 +67,7 @@ export const RUN_STATE_TONE = { running: 'warn', done: 'good', failed: 'bad', ca
 /** What a finished or running run did, in one sentence. */
 export function runSummary(run: MbusRun): string {
   const errors = run.errors.length ? `, ${run.errors.length} ${run.errors.length === 1 ? 'error' : 'errors'}` : '';
-  const what = run.kind === 'scan' ? `${run.found} ${run.found === 1 ? 'meter' : 'meters'} found` : `${run.done - run.errors.length} of ${run.total} read`;
+  const what = run.kind === 'scan' ? `${run.found} ${run.found === 1 ? 'meter' : 'meters'} found` : `${run.found} of ${run.total} read`;
   if (run.state === 'running') return `${run.kind === 'scan' ? 'Scanning' : 'Reading'}: ${run.done} of ${run.total}, ${what}${errors}.`;
   const verb = run.kind === 'scan' ? 'Scan' : 'Read';
   if (run.state === 'cancelled') return `${verb} cancelled after ${run.done} of ${run.total}: ${what}${errors}.`;

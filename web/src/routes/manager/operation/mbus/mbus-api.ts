@@ -1,67 +1,15 @@
 import { failureText, request } from '$lib/api/client';
 import type { MeteringPoint } from '$server/store/metering-points';
+import type { MbusAddressing, MbusDevice, MbusRun, MbusRunState, MbusSystem, MbusSystemInput, MbusTransport, ValveState } from '$server/store/mbus';
 
-// The Manager's calls for wired M-Bus systems (issue 8, contracts.md §C: server/src/routes/mbus.ts
-// on branch mbus-server). The wire types are written out here from the contract, as the server
-// module that will hold them is not on main yet.
+// The Manager's calls for wired M-Bus systems (issue 8, contracts.md §C, server/src/routes/mbus.ts);
+// the wire types are the server's own ($server, types only).
 
-export type MbusTransport = 'tcp' | 'serial';
-export type MbusBaud = 300 | 2400 | 9600;
-export type MbusAddressing = 'primary' | 'secondary';
-export type RunState = 'running' | 'done' | 'failed' | 'cancelled';
-export type ValveState = 'open' | 'closed' | 'unknown';
-
-export interface MbusRun {
-  id: number;
-  systemId: number;
-  kind: 'scan' | 'read';
-  state: RunState;
-  done: number;
-  total: number;
-  found: number;
-  errors: { deviceId: number | null; address: string; message: string }[];
-  message: string | null;
-  startedAt: number;
-  finishedAt: number | null;
-}
-
-export interface MbusSystem {
-  id: number;
-  name: string;
-  transport: MbusTransport;
-  address: string;
-  baud: MbusBaud;
-  addressing: MbusAddressing;
-  schedule: string | null;
-  enabled: boolean;
-  deviceCount: number;
-  lastRun: MbusRun | null;
-}
-
-export interface MbusDevice {
-  id: number;
-  primaryAddress: number | null;
-  secondary: string | null;
-  /** From the meter's answer; null until a read or a secondary search has seen it. */
-  manufacturer: string | null;
-  serial: string | null;
-  version: number | null;
-  deviceType: number | null;
-  meterId: number | null;
-  meteringPoint: { id: number; name: string } | null;
-  lastReadAt: number | null;
-  lastError: string | null;
-  valve: { profileId: string; state: ValveState; at: number | null } | null;
-}
-
-export interface SystemInput {
-  name: string;
-  transport: MbusTransport;
-  address: string;
-  baud: MbusBaud;
-  addressing: MbusAddressing;
-  schedule: string | null;
-}
+export type { MbusAddressing, MbusDevice, MbusRun, MbusSystem, MbusTransport, ValveState };
+export type MbusBaud = MbusSystem['baud'];
+export type RunState = MbusRunState;
+/** What the form sends: a new system is enabled; `enabled` is changed on its own. */
+export type SystemInput = Omit<Required<MbusSystemInput>, 'enabled'>;
 
 export type Point = MeteringPoint;
 
