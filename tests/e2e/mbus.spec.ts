@@ -188,15 +188,63 @@ test('@mbus valve buttons only with the permission to open and close valves', as
   await other.context().close();
 });
 
-test('@mbus a scan can be cancelled; the pages work on a phone; delete asks first', async ({ page }) => {
+test('@mbus secondary search, a cancelled scan, a valve that does not answer, change, phone layout, delete', async ({ page }) => {
   await signIn(page);
   await openSystem(page);
+
+  // the wildcard search finds the same three meters by their secondary addresses: ids that share
+  // their first seven digits collide at every level down to the last digit (protocols.md §8.6)
+  await page.getByRole('radio', { name: 'Secondary search (wildcards)' }).check();
+  await page.getByRole('button', { name: 'Start scan' }).click();
+  await expect(page.getByTestId('scan-result')).toHaveText('Scan finished: 3 meters found.', { timeout: 90_000 });
+  await expect(page.getByTestId('mbus-device-row')).toHaveCount(3);
+  await expect(deviceRow(page, heat)).toContainText(bus.secondaries[0]);
+
+  await page.getByRole('radio', { name: 'Primary addresses' }).check();
   await page.getByLabel('From', { exact: true }).fill('0');
   await page.getByLabel('To', { exact: true }).fill('250');
   await page.getByRole('button', { name: 'Start scan' }).click();
   await page.getByRole('button', { name: 'Cancel scan' }).click();
   await expect(page.getByTestId('scan-result')).toHaveText(/^Scan cancelled after \d+ of 251: \d+ meters? found\.$/, { timeout: 30_000 });
   await expect(page.getByRole('button', { name: 'Start scan' })).toBeEnabled();
+
+  // a valve command whose acknowledgement is lost: the dialog says so and that the meter may have
+  // switched anyway (the simulated bus drops answers, not commands); a read shows the real state
+  const valveRow = deviceRow(page, water);
+  bus.setFaults({ silence: 1 });
+  try {
+    await valveRow.getByRole('button', { name: /^Close the valve of / }).click();
+    const closing = page.getByRole('dialog', { name: new RegExp(`^Close the valve of meter \\w+ ${water.id}\\?$`) });
+    await closing.getByRole('button', { name: 'Close valve' }).click();
+    await expect(closing.getByRole('alert')).toContainText(/did not answer/, { timeout: 30_000 });
+    await expect(closing.getByRole('alert')).toContainText('The meter may still have taken the command: read it to see the valve\'s state.');
+    await closing.getByRole('button', { name: 'Cancel' }).click();
+    await expect(closing).toBeHidden();
+  } finally {
+    bus.setFaults({});
+  }
+  await expect(valveRow.getByTestId('device-error')).toContainText(/did not answer/);
+  await valveRow.getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Read selected (1)' }).click();
+  await expect(page.getByTestId('read-result')).toHaveText('Read finished: 1 of 1 read.', { timeout: 60_000 });
+  expect(bus.valve(water.id)).toBe('closed');
+  await expect(valveRow.getByTestId('valve-state')).toHaveText('Closed');
+  await expect(valveRow.getByTestId('device-error')).toHaveCount(0);
+  await valveRow.getByRole('button', { name: /^Open the valve of / }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Open valve' }).click();
+  await expect(valveRow.getByTestId('valve-state')).toHaveText('Open');
+  expect(bus.valve(water.id)).toBe('open');
+
+  // change the system: the schedule and the speed, shown in the list
+  await page.goto('/manager/operation/mbus');
+  await page.getByRole('button', { name: `Change ${systemName}` }).click();
+  const form = page.getByTestId('mbus-system-form');
+  await expect(form.getByLabel('Gateway address', { exact: true })).toHaveValue(`127.0.0.1:${sim.port}`);
+  await form.getByLabel('When', { exact: true }).selectOption({ label: 'Every hour' });
+  await form.getByRole('button', { name: 'Save system' }).click();
+  await expect(page.getByTestId('mbus-notice')).toHaveText(`System "${systemName}" saved.`);
+  await expect(page.locator(`[data-testid=mbus-system-row][data-name="${systemName}"]`)).toContainText('Every hour');
+  await openSystem(page);
 
   // a phone: the device table becomes cards, nothing wider than the screen, keyboard reaches the actions
   await page.setViewportSize({ width: 390, height: 844 });
