@@ -9,6 +9,8 @@ import { DEMO_TENANT, ensureFirstStart, type FirstStart } from './first-start.js
 import { buildDir, migrationsDir, resolveDataDir } from './paths.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { createStores } from './store/index.js';
+import { createDemoMbusSystem, startDemoMbus, type DemoMbus } from './demo/mbus.js';
+import { existingMbusRunner } from './mbus/runner.js';
 
 export interface Running {
   url: string;
@@ -38,6 +40,13 @@ export async function startServer(env: Env, opts: { log?: (line: string) => void
         end: startedAt,
         log: opts.progress ?? ((line) => process.stderr.write(line + '\n'))
       });
+      createDemoMbusSystem(db, tenant.id, startedAt);
+    }
+    // With demo data: the simulated M-Bus segment behind the demo's M-Bus system (every start).
+    let demoMbus: DemoMbus | null = null;
+    if (env.DEMO) {
+      const tenant = db.prepare('select id from tenant where name = ?').get(DEMO_TENANT) as { id: number } | undefined;
+      if (tenant) demoMbus = await startDemoMbus({ db, stores, now: Date.now, log: opts.log }, tenant.id);
     }
     const app = createApp({ db, env, stores, now: Date.now, startedAt }, { buildDir, log: opts.log });
     const server = await listen(app.fetch, env.PORT, env.HOST);
@@ -56,8 +65,13 @@ export async function startServer(env: Env, opts: { log?: (line: string) => void
         (closing ??= new Promise<void>((resolve) => {
           scheduler.stop();
           server.close(() => {
-            db.close();
-            resolve();
+            // runs on M-Bus cables end (cancelled) before the database closes
+            void Promise.all([existingMbusRunner(db)?.stop(), demoMbus?.close()])
+              .catch(() => {})
+              .then(() => {
+                db.close();
+                resolve();
+              });
           });
           // keep-alive connections would hold close() open; end idle ones now and the rest shortly
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -261,6 +261,7 @@ export class MbusRunner {
 
   async #scanPrimary(ctx: RunContext, from: number, to: number): Promise<void> {
     const master = ctx.master!;
+    const rows = new Map<number, number>();
     const hits = await master.scanPrimary({
       from,
       to,
@@ -269,7 +270,17 @@ export class MbusRunner {
       onFound: (h) => {
         if (h.state === 'collision') {
           ctx.error(null, `primary ${h.primaryAddress}`, `Two or more meters answer at primary address ${h.primaryAddress}: give them different primary addresses (or scan by secondary address).`);
+          return;
         }
+        // kept at once: a cancelled scan keeps what it found (the identity comes with the read below)
+        const { id } = ctx.store.upsertDevice(
+          ctx.tenantId,
+          ctx.system.id,
+          { foundBy: 'primary', primaryAddress: h.primaryAddress, secondary: null, manufacturer: null, serial: null, version: null, deviceType: null },
+          ctx.now()
+        );
+        rows.set(h.primaryAddress, id);
+        ctx.found++;
       }
     });
     // a present meter is read once: its header tells who it is, and its telegrams are stored
@@ -291,7 +302,9 @@ export class MbusRunner {
         error = message(err);
       }
       const { id } = ctx.store.upsertDevice(ctx.tenantId, ctx.system.id, { foundBy: 'primary', primaryAddress: h.primaryAddress, ...identity }, at);
-      ctx.found++;
+      // the meter was known under another row (it moved to this address): the row made above goes
+      const made = rows.get(h.primaryAddress);
+      if (made !== undefined && made !== id) ctx.store.deleteUnidentified(made);
       if (error) {
         ctx.store.setReadResult(id, at, error);
         ctx.error(id, targetLabel(target), error);

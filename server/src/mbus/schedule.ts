@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import type { Db } from '../db/connection.js';
 import type { Stores } from '../store/index.js';
-import { mbusRunner, RunBusyError } from './runner.js';
+import { existingMbusRunner, mbusRunner, RunBusyError } from './runner.js';
 
 // Scheduled reads of M-Bus systems (issue 8): each enabled system with a schedule (a croner
 // pattern on the utility's clock) reads its devices when the pattern fires. A system still busy
@@ -23,6 +23,8 @@ export class MbusSchedule {
 
   start(): this {
     schedules.set(this.deps.db, this);
+    // runs a stopped server left 'running' (a runner of this process fails them itself when made)
+    if (!existingMbusRunner(this.deps.db)) this.deps.stores.mbus.failInterrupted(this.deps.now());
     this.sync();
     return this;
   }

@@ -307,6 +307,12 @@ export class MbusStore {
       }
       // another row of this system may hold the secondary (a meter moved to another primary address)
       if (f.secondary) this.db.prepare('update mbus_device set secondary = null where system_id = ? and secondary = ? and id <> ?').run(systemId, f.secondary, id);
+      // and a primary scan just saw this meter at its address: a row that had the address is stale
+      if (f.foundBy === 'primary' && f.primaryAddress !== null) {
+        this.db
+          .prepare("update mbus_device set primary_address = null, updated_at = ? where system_id = ? and primary_address = ? and found_by = 'primary' and id <> ?")
+          .run(now, systemId, f.primaryAddress, id);
+      }
       this.db
         .prepare(
           `update mbus_device set primary_address = coalesce(?, primary_address), secondary = coalesce(?, secondary), manufacturer = coalesce(?, manufacturer),
@@ -326,6 +332,11 @@ export class MbusStore {
         );
       return { id, created: false };
     })();
+  }
+
+  /** Removes a device row a scan made that never learnt who it is (no secondary address, no serial). */
+  deleteUnidentified(deviceId: number): void {
+    this.db.prepare('delete from mbus_device where id = ? and secondary is null and serial is null and meter_id is null').run(deviceId);
   }
 
   /** After a read: when it succeeded (error null) or why it did not. */
