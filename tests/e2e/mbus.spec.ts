@@ -167,6 +167,22 @@ test('@mbus add a system, scan it, attach a meter, read now, a silent meter, a v
   await expect(valveRow.getByTestId('valve-state')).toHaveText('Open');
   expect(bus.valve(water.id)).toBe('open');
 
+  // a configured valve profile (as for Kamstrup, whose command is not public) lets a meter that has
+  // not shown a valve be commanded: the MULTICAL here acknowledges but has no valve to report
+  const profile = await page.request.put('/api/mbus/valve-profiles/e2e-configured', {
+    data: { name: `Configured profile ${run}`, open: { ci: 0x51, data: '01FD1A01' }, close: { ci: 0x51, data: '01FD1A00' }, state: { difvif: '01FD1B', mask: 1, openValue: 1 } }
+  });
+  expect(profile.ok(), await profile.text()).toBe(true);
+  await page.reload();
+  await expect(deviceRow(page, heat)).toContainText('Not known');
+  await deviceRow(page, heat).getByRole('button', { name: /^Close the valve of / }).click();
+  const configured = page.getByRole('dialog', { name: `Close the valve of meter KAM ${heat.id}?` });
+  await expect(configured.getByLabel('Valve profile of this meter\'s model', { exact: true })).toHaveValue('e2e-configured');
+  await configured.getByRole('button', { name: 'Close valve' }).click();
+  await expect(configured).toBeHidden();
+  await expect(page.getByTestId('mbus-notice')).toHaveText(`The close command reached meter KAM ${heat.id}, but it reports the valve unknown.`);
+  await expect(deviceRow(page, heat).getByTestId('valve-state')).toHaveText('Unknown');
+
   // the reading stays on the meter page
   await page.goto(meterPage);
   await expect(page.locator('[data-register="energy"]')).toBeVisible();

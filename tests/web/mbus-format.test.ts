@@ -9,7 +9,8 @@ import {
   runSummary,
   scheduleText
 } from '../../web/src/routes/manager/operation/mbus/format';
-import type { MbusRun, SystemInput } from '../../web/src/routes/manager/operation/mbus/mbus-api';
+import { GENERIC_PROFILE_ID, type MbusRun, type SystemInput } from '../../web/src/routes/manager/operation/mbus/mbus-api';
+import { GENERIC_DIGITAL_OUTPUT } from '../../shared/mbus/valve';
 
 const tcp = (address: string, extra: Partial<SystemInput> = {}): SystemInput => ({
   name: 'Tower B',
@@ -81,4 +82,8 @@ describe('runs and devices in words', () => {
     expect(deviceTypeText(0x99)).toBe('0x99');
     expect(deviceTypeText(null)).toBe('');
   });
+});
+
+test('the page knows the built-in valve profile by the id shared/mbus/valve.ts gives it', () => {
+  expect(GENERIC_PROFILE_ID).toBe(GENERIC_DIGITAL_OUTPUT.id);
 });

@@ -42,7 +42,8 @@ export const MBUS: HelpArea[] = [
           'A meter with a valve shows its state (Open, Closed, Unknown) in the Valve column. Open… and Close… ask first, naming the meter and what happens: closing stops the supply to that metering point until someone opens it again.',
           'The server sends the command, reads the state back and shows it; each command is in the audit log with who gave it.',
           'Only people whose role has the permission "Open and close valves" (disconnect) see the buttons. Valves are controlled on wired meters only.',
-          'How a valve is commanded depends on the meter. Where a standard command exists (EN 13757-3 digital output) it is used. Kamstrup has not published the command of its disconnect module, so for Kamstrup meters the command is configured in a valve profile (what to send to open and close, and how the state is read back), from Kamstrup\'s description for your module.'
+          'How a valve is commanded depends on the meter. Where a standard command exists (EN 13757-3 digital output) it is used. Kamstrup has not published the command of its disconnect module, so for Kamstrup meters the command is configured in a valve profile (what to send to open and close, and how the state is read back), from Kamstrup\'s description for your module.',
+          'Once such a profile is configured, meters whose valve is not known yet show "Not known" with Open… and Close…; the dialog asks which profile to use. A meter that acknowledges the command but has no state record for the profile shows "Unknown".'
         ]
       }
     ],
@@ -59,7 +60,8 @@ export const MBUS: HelpArea[] = [
       { problem: 'A checksum error, or garbled answers', meaning: 'The answer arrived damaged: noise on a long or badly shielded cable, too many meters for the master, or a wrong baud rate. A damaged answer is never stored as a reading; the server asks again.' },
       { problem: 'The gateway or the serial port cannot be opened', meaning: 'The server cannot open the connection: wrong host:port, the gateway is off or blocked by a firewall, or the USB converter is unplugged or has another name.' },
       { problem: 'An application error from the meter', meaning: 'The meter answered but refused or could not do what was asked (e.g. a command it does not support). The meter\'s own reason follows.' },
-      { problem: 'The valve stays "Unknown" after a command', meaning: 'The meter accepted the command but its answer has no valve state the profile knows: check the valve profile for that meter model.' }
+      { problem: 'The valve stays "Unknown" after a command', meaning: 'The meter accepted the command but its answer has no valve state the profile knows: check the valve profile for that meter model.' },
+      { problem: 'A valve command "did not answer"', meaning: 'The meter\'s acknowledgement did not arrive. The command may still have reached it: read the meter to see the valve\'s real state before trying again.' }
     ],
     permission: 'Seeing systems needs "See meters"; adding, scanning, reading and attaching need "Change meters"; valves need "Open and close valves".',
     related: ['meter', 'roles', 'audit']

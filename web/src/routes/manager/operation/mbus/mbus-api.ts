@@ -1,5 +1,6 @@
 import { failureText, request } from '$lib/api/client';
 import type { MeteringPoint } from '$server/store/metering-points';
+import type { ValveProfile } from '$shared/mbus/valve';
 import type { MbusAddressing, MbusDevice, MbusRun, MbusRunState, MbusSystem, MbusSystemInput, MbusTransport, ValveState } from '$server/store/mbus';
 
 // The Manager's calls for wired M-Bus systems (issue 8, contracts.md §C, server/src/routes/mbus.ts);
@@ -12,6 +13,7 @@ export type RunState = MbusRunState;
 export type SystemInput = Omit<Required<MbusSystemInput>, 'enabled'>;
 
 export type Point = MeteringPoint;
+export type { ValveProfile };
 
 export const BAUDS: readonly MbusBaud[] = [300, 2400, 9600];
 
@@ -32,8 +34,12 @@ export const cancelRun = (id: number) => request<{ run: MbusRun }>('POST', `/mbu
 
 export const attachDevice = (id: number, meteringPointId: number) =>
   request<{ device: MbusDevice }>('POST', `/mbus/devices/${id}/attach`, { meteringPointId });
-export const switchValve = (id: number, action: 'open' | 'close') =>
-  request<{ device: MbusDevice }>('POST', `/mbus/devices/${id}/valve`, { action });
+/** Without `profileId` the server uses the profile the device's valve is known by. */
+export const switchValve = (id: number, action: 'open' | 'close', profileId?: string) =>
+  request<{ device: MbusDevice }>('POST', `/mbus/devices/${id}/valve`, profileId ? { action, profileId } : { action });
+/** GENERIC_DIGITAL_OUTPUT.id of shared/mbus/valve.ts, written out so the page does not load zod for one string. */
+export const GENERIC_PROFILE_ID = 'en13757-digital-output';
+export const listValveProfiles = () => request<{ profiles: ValveProfile[] }>('GET', '/mbus/valve-profiles');
 
 export const findPoints = (q: string, signal?: AbortSignal) =>
   request<{ items: Point[]; total: number }>('GET', `/metering-points?q=${encodeURIComponent(q)}&limit=20`, undefined, { signal });
