@@ -105,9 +105,10 @@ test('@mbus add a system, scan it, attach a meter, read now, a silent meter, a v
   await expect(page.getByTestId('run-total')).toHaveText('10');
   await expect(page.getByTestId('mbus-device-row')).toHaveCount(3);
   await expect(deviceRow(page, heat)).toContainText('KAM');
-  await expect(deviceRow(page, heat)).toContainText('Heat (0x04)');
-  await expect(deviceRow(page, water)).toContainText('Water (0x07)');
-  await expect(deviceRow(page, quiet)).toContainText(String(quiet.primaryAddress));
+  await expect(deviceRow(page, heat).getByTestId('device-kind')).toHaveText('0x34 · Heat (0x04)'); // MULTICAL 403 (protocols.md §4.1)
+  await expect(deviceRow(page, water).getByTestId('device-kind')).toHaveText('0x20 · Water (0x07)');
+  for (const m of [heat, water, quiet]) await expect(deviceRow(page, m).getByTestId('device-primary')).toHaveText(String(m.primaryAddress));
+  await expect(deviceRow(page, heat).getByTestId('device-secondary')).toHaveText(bus.secondaries[0]);
 
   // attach the MULTICAL to the metering point, found by its address
   await deviceRow(page, heat).getByRole('button', { name: /^Attach .* to a metering point$/ }).click();
@@ -214,7 +215,7 @@ test('@mbus secondary search, a cancelled scan, a valve that does not answer, ch
   await page.getByRole('button', { name: 'Start scan' }).click();
   await expect(page.getByTestId('scan-result')).toHaveText('Scan finished: 3 meters found.', { timeout: 90_000 });
   await expect(page.getByTestId('mbus-device-row')).toHaveCount(3);
-  await expect(deviceRow(page, heat)).toContainText(bus.secondaries[0]);
+  await expect(deviceRow(page, heat).getByTestId('device-secondary')).toHaveText(bus.secondaries[0]);
 
   await page.getByRole('radio', { name: 'Primary addresses' }).check();
   await page.getByLabel('From', { exact: true }).fill('0');

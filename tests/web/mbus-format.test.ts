@@ -7,7 +7,9 @@ import {
   deviceWhere,
   presetOf,
   runSummary,
-  scheduleText
+  scheduleText,
+  shortWhen,
+  versionText
 } from '../../web/src/routes/manager/operation/mbus/format';
 import { GENERIC_PROFILE_ID, type MbusRun, type SystemInput } from '../../web/src/routes/manager/operation/mbus/mbus-api';
 import { GENERIC_DIGITAL_OUTPUT } from '../../shared/mbus/valve';
@@ -81,6 +83,15 @@ describe('runs and devices in words', () => {
     expect(deviceTypeText(0x04)).toBe('Heat (0x04)');
     expect(deviceTypeText(0x99)).toBe('0x99');
     expect(deviceTypeText(null)).toBe('');
+    expect(versionText(0x34)).toBe('0x34');
+    expect(versionText(0x0a)).toBe('0x0A');
+    expect(versionText(null)).toBe('');
+  });
+
+  test('a read time this year leaves the year out; an older one keeps it', () => {
+    const now = new Date(2026, 10, 26, 12, 0).getTime();
+    expect(shortWhen(new Date(2026, 2, 14, 10, 32).getTime(), now)).not.toContain('2026');
+    expect(shortWhen(new Date(2025, 2, 14, 10, 32).getTime(), now)).toContain('2025');
   });
 });
 

@@ -98,6 +98,15 @@ export function deviceTypeText(t: number | null): string {
   return DEVICE_TYPES[t] ? `${DEVICE_TYPES[t]} (${hex})` : hex;
 }
 
+/** "0x34": a version byte as manufacturers print it (Kamstrup 0x34 = MULTICAL 403, protocols.md §4.1). */
+export const versionText = (v: number | null) => (v === null ? '' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`);
+
+/** "14 Mar, 10:32" for a time this year, else with the year, in the browser's zone. */
+export function shortWhen(ms: number, now = Date.now()): string {
+  const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
+  return new Date(ms).toLocaleString(undefined, { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }), hour: '2-digit', minute: '2-digit' });
+}
+
 /** "14 Mar 2026, 10:32" in the browser's zone. */
 export function when(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
