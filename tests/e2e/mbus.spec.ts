@@ -221,6 +221,11 @@ test('@mbus secondary search, a cancelled scan, a valve that does not answer, ch
   await page.getByLabel('From', { exact: true }).fill('0');
   await page.getByLabel('To', { exact: true }).fill('250');
   await page.getByRole('button', { name: 'Start scan' }).click();
+  await expect(page.getByRole('button', { name: 'Cancel scan' })).toBeVisible();
+  // the page opened again while the scan runs follows it, and can cancel it
+  await page.reload();
+  await expect(page.getByTestId('run-progress')).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('run-total')).toHaveText('251');
   await page.getByRole('button', { name: 'Cancel scan' }).click();
   await expect(page.getByTestId('scan-result')).toHaveText(/^Scan cancelled after \d+ of 251: \d+ meters? found\.$/, { timeout: 30_000 });
   await expect(page.getByRole('button', { name: 'Start scan' })).toBeEnabled();
