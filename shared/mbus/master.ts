@@ -41,6 +41,12 @@ export interface MasterOptions {
    * as silent: converters and gateways add latency. Default 100 ms.
    */
   answerMarginMs?: number;
+  /**
+   * Probes (SND_NKE in a scan, selections in a search) retry garbled answers only: silence
+   * means "nobody there", and retrying it would triple a scan. True: retry silence too, for a
+   * line that loses answers. Default false.
+   */
+  retryAbsent?: boolean;
 }
 
 export type MbusErrorCode = 'timeout' | 'garbled' | 'collision' | 'unexpected' | 'application-error' | 'aborted' | 'link';
@@ -147,7 +153,10 @@ export class MbusMaster {
   readonly #retries: number;
   readonly #scale: number;
   readonly #answerMs: number;
+  readonly #retryAbsent: boolean;
   readonly #reader = new FrameReader();
+  /** The mask of the last selection that someone answered; null when nobody is selected. */
+  #selected: string | null = null;
 
   constructor(link: MbusLink, options: MasterOptions) {
     if (!BAUDS.includes(options.baud)) throw new RangeError(`baud: expected 300, 2400 or 9600, got ${options.baud}`);
@@ -162,6 +171,7 @@ export class MbusMaster {
     this.#retries = retries;
     this.#scale = scale;
     this.#answerMs = answerTimeoutMs(options.baud, margin);
+    this.#retryAbsent = options.retryAbsent === true;
   }
 
   /** Attempts per exchange (1 + retries). */
@@ -216,8 +226,20 @@ export class MbusMaster {
    * silence → 'absent'; garbled answers on every attempt → 'collision'.
    */
   async select(secondary: string, signal?: AbortSignal): Promise<'selected' | 'absent' | 'collision'> {
-    const r = await this.#probe(selectFrame(parseSecondaryMask(secondary)), signal);
+    const mask = parseSecondaryMask(secondary);
+    const r = await this.#probe(selectFrame(mask), signal);
+    // A selection deselects every meter that does not match (§8.5).
+    this.#selected = r === 'absent' ? null : mask;
     return r === 'ack' ? 'selected' : r;
+  }
+
+  /**
+   * SND_NKE to 253 (§8.5): the selected meter answers E5, forgets the selection and resets its
+   * link (FCB), so the next selection starts a new read.
+   */
+  async deselect(signal?: AbortSignal): Promise<void> {
+    await this.#listen(deselectFrame(), signal);
+    this.#selected = null;
   }
 
   /**
@@ -287,15 +309,16 @@ export class MbusMaster {
       }
     };
 
+    if (this.#selected !== null) await this.deselect(signal);
     const first = nextWildcard(mask, 0);
     if (first < 0) {
       if (await probe(mask)) o.onUnresolved?.(mask);
       covered = 1;
       progress();
     } else await visit(mask, first, 1);
-    // Leave nobody selected (§8.5: SND_NKE to 253 deselects); the answer does not matter.
-    this.#checkAbort(signal);
-    await this.#listen(deselectFrame(), signal);
+    // Leave nobody selected (§8.5: SND_NKE to 253 deselects). After a silent last probe nobody
+    // is: a selection deselects every meter that does not match it.
+    if (this.#selected !== null) await this.deselect(signal);
     return hits;
   }
 
@@ -397,6 +420,9 @@ export class MbusMaster {
     }
     const mask = parseSecondaryMask(target.secondary);
     const who = `meter with secondary address ${mask}`;
+    // A meter still selected from before would take our first REQ_UD2 (FCB 1) as a repeat of its
+    // last one (§8.7): deselect first, which resets its link; a fresh selection starts anew.
+    if (this.#selected !== null) await this.deselect(signal);
     const r = await this.select(mask, signal);
     if (r === 'absent') {
       throw new MbusError('timeout', `No meter answered the selection of secondary address ${mask} (${this.#tries()}).`);
@@ -433,12 +459,17 @@ export class MbusMaster {
    * collision; a collision stays garbled on every attempt (§8.6).
    */
   async #probe(frame: Uint8Array, signal?: AbortSignal): Promise<'ack' | 'absent' | 'collision'> {
+    let garbled = false;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       const heard = await this.#listen(frame, signal);
-      if (heard.silent) return 'absent';
+      if (heard.silent) {
+        if (!this.#retryAbsent) return 'absent';
+        continue;
+      }
       if (heard.units.length === 1 && heard.units[0].kind === 'frame' && heard.units[0].type === 'ack') return 'ack';
+      garbled = true;
     }
-    return 'collision';
+    return garbled ? 'collision' : 'absent';
   }
 
   /**
@@ -461,6 +492,7 @@ export class MbusMaster {
     const units: LinkUnit[] = [];
     let wait = (lineMs(frame.length, this.#baud) + this.#answerMs) / this.#scale;
     const gap = interByteMs(this.#baud) / this.#scale;
+    let got = new Uint8Array(64);
     let received = 0;
     for (let reads = 0; ; reads++) {
       let chunk: Uint8Array | null;
@@ -475,6 +507,12 @@ export class MbusMaster {
         units.push(...this.#reader.take());
         break;
       }
+      if (received + chunk.length > got.length) {
+        const more = new Uint8Array(Math.max(got.length * 2, received + chunk.length));
+        more.set(got.subarray(0, received));
+        got = more;
+      }
+      got.set(chunk, received);
       received += chunk.length;
       this.stats.bytesReceived += chunk.length;
       this.#reader.push(chunk);
@@ -486,7 +524,10 @@ export class MbusMaster {
         units.push({ kind: 'garbage', bytes: new Uint8Array(0), reason: `the line kept sending (${received} bytes) without a complete frame` });
         break;
       }
-      if (received > 0) wait = gap;
+      // A started frame announces its length: wait for its remaining bytes on the line plus the
+      // inter-byte gap (a converter or gateway may hand them over in a few chunks).
+      const pending = this.#reader.pendingBytes;
+      wait = gap + lineMs(Math.max(0, expectedLength(got, received - pending, pending) - pending), this.#baud) / this.#scale;
     }
     return { units, silent: received === 0 };
   }
@@ -523,6 +564,15 @@ function judge(heard: Heard, expect: 'ack' | 'data'): Outcome {
   if (garbage !== undefined && garbage.kind === 'garbage') return { kind: 'garbled', reason: garbage.reason };
   if (frames.length > 1) return { kind: 'garbled', reason: `${frames.length} frames at once` };
   return { kind: 'unexpected', what: describeUnit(frames[0]) };
+}
+
+/** Length of the frame starting at `start` of `b` (`have` bytes in), as far as known yet. */
+function expectedLength(b: Uint8Array, start: number, have: number): number {
+  if (have === 0) return 0;
+  const s = b[start];
+  if (s === 0x10) return 5;
+  if (s === 0x68 && have >= 2) return b[start + 1] + 6;
+  return have;
 }
 
 function checkPrimary(a: number, what = 'primary'): void {

@@ -8,7 +8,7 @@ import { fromHex } from '../../shared/bytes/hex';
 import { longFrame } from '../../shared/mbus/link';
 import type { Actor } from '../../server/src/auth/principal';
 import type { IncomingFrame } from '../../server/src/ingest/ingest';
-import { makeTestServer, useTempDir, type TestServer } from './helpers';
+import { makeTestServer, request, useTempDir, type TestServer } from './helpers';
 
 // protocols.md TV-10 (wmbusmeters simulations/simulation_mbus.txt): KAM 77447744, 34510 kWh, 2232.49 m3
 const TV10 =
@@ -130,6 +130,23 @@ describe('wired RSP_UD ingest', () => {
     expect(rows.map((r) => r.at)).toEqual([T, T + 900_000]);
     // the split read merged again: both registers at T
     expect(rows[0]).toMatchObject({ energy: 34510 * 3.6e6, volume: 2232.49e6 });
+  });
+
+  test('a gateway can post wired frames to POST /api/ingest/frames with link mbus', async () => {
+    const meterId = addMeter();
+    const admin = await server.as('administrator');
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const res = await request(server, 'POST', '/api/ingest/frames', {
+      cookie: admin,
+      body: { frames: [telegram1, telegram2].map((t) => ({ hex: hex(t), receivedAt: T, source: 'mbus-gw-7', link: 'mbus' })) }
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).counts).toEqual({ decoded: 2 });
+    expect(frames().map((f) => f.link)).toEqual(['mbus', 'mbus']);
+    expect(readings(meterId)).toHaveLength(1);
+    const bad = await request(server, 'POST', '/api/ingest/frames', { cookie: admin, body: { frames: [{ hex: TV10, receivedAt: T, source: 'x', link: 'wired' }] } });
+    expect(bad.status).toBe(422);
+    expect((await bad.json()).error).toMatch(/^frames\.0\.link: expected wmbus/);
   });
 
   test('a retried read is recognised: no new frames, the reading is not counted twice', () => {

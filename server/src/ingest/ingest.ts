@@ -8,8 +8,6 @@ import type { ReadingStore } from '../store/readings.js';
 import { SETTING_COMPACT_FORMATS, type SettingStore } from '../store/settings.js';
 import { driverById, findDriver, type Driver } from '../../../shared/drivers/index.js';
 import { decodeMbusFrame, type MbusFrame } from '../../../shared/mbus/frame.js';
-import type { ManufacturerData } from '../../../shared/mbus/records.js';
-import type { MeterAddress } from '../../../shared/model/address.js';
 import { planReading, readPlanned, type ReadingPlan } from '../../../shared/drivers/plan.js';
 import type { Issue } from '../../../shared/model/decoded.js';
 import type { DataRecord } from '../../../shared/model/record.js';
@@ -19,6 +17,7 @@ import { KeyRing } from '../../../shared/wmbus/keyring.js';
 import { decodeTelegram } from '../../../shared/wmbus/telegram.js';
 import { readingColumns, type ReadingColumns } from './columns.js';
 import { addKeys, NO_KEYS, type KeySource } from './keys.js';
+import { mbusIdentity, mergeTelegrams } from './wired.js';
 
 // Raw-frame ingest (R3, R4; architecture.md decisions 3 and 6). Per batch, one transaction:
 // each frame is stored raw first, merged with the same telegram heard by other receivers
@@ -77,7 +76,7 @@ interface TenantState {
 /** How often a cached key ring is compared with the vault, in case a key change was not announced. */
 const KEY_CHECK_MS = 60_000;
 
-interface Identity {
+export interface Identity {
   manufacturer: string;
   serial: string;
   text: string;
@@ -124,21 +123,6 @@ export function frameIdentity(f: Uint8Array): Identity | null {
   }
   const manufacturer = manufacturerName(m);
   const serial = hex2(f[at + 3]) + hex2(f[at + 2]) + hex2(f[at + 1]) + hex2(f[at]);
-  return { manufacturer, serial, text: `${manufacturer} ${serial}` };
-}
-
-/**
- * The meter a wired RSP_UD names in its long transport header (CI 72 at byte 6; ID at 7, M at 11,
- * protocols.md §8.2/§8.10). Null unless the bytes are one complete long frame with the right
- * checksum and stop byte: a damaged frame names no meter.
- */
-export function mbusIdentity(f: Uint8Array): Identity | null {
-  if (f.length < 21 || f[0] !== 0x68 || f[3] !== 0x68 || f[1] !== f[2] || f.length !== f[1] + 6 || f[6] !== 0x72) return null;
-  let cs = 0;
-  for (let i = 4; i < f.length - 2; i++) cs += f[i];
-  if ((cs & 0xff) !== f[f.length - 2] || f[f.length - 1] !== 0x16) return null;
-  const manufacturer = manufacturerName(f[11] | (f[12] << 8));
-  const serial = hex2(f[10]) + hex2(f[9]) + hex2(f[8]) + hex2(f[7]);
   return { manufacturer, serial, text: `${manufacturer} ${serial}` };
 }
 
@@ -588,16 +572,10 @@ export class Ingest {
    */
   #wiredReading(meter: Meter, frames: readonly MbusFrame[]): { columns: ReadingColumns | null; reason: string | null } {
     try {
-      const first = frames[0];
-      const address = first.address as MeterAddress;
-      const records: DataRecord[] = [];
-      for (const f of frames) for (const r of f.records) records.push(r);
-      const last = frames[frames.length - 1].manufacturerData;
-      const manufacturerData: ManufacturerData | null = last && !last.moreRecordsFollow ? last : null;
-      const driver = (meter.driver ? driverById(meter.driver) : undefined) ?? findDriver(address);
-      const input = { address, status: first.status ?? null, records, manufacturerData };
-      const reading = readPlanned(this.#plan(driver, records), input);
-      const c = readingColumns(reading, first.status ?? null);
+      const input = mergeTelegrams(frames);
+      const driver = (meter.driver ? driverById(meter.driver) : undefined) ?? findDriver(input.address);
+      const reading = readPlanned(this.#plan(driver, input.records), input);
+      const c = readingColumns(reading, input.status);
       const empty =
         c.energy === null && c.volume === null && c.flow === null && c.power === null && c.tFlow === null && c.tReturn === null && c.info === null && c.extra === null;
       return { columns: empty ? null : c, reason: null };

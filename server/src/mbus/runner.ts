@@ -1,14 +1,15 @@
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
 import type { IncomingFrame } from '../ingest/ingest.js';
-import type { FoundDevice, MbusDeviceRow, MbusRun, MbusRunError, MbusStore, MbusSystem } from '../store/mbus.js';
+import type { FoundDevice, MbusDeviceRow, MbusRun, MbusStore, MbusSystem } from '../store/mbus.js';
 import type { Stores } from '../store/index.js';
 import type { MbusLink } from '../../../shared/mbus/link.js';
-import { MbusMaster, type MasterOptions, type MbusTarget } from '../../../shared/mbus/master.js';
+import { MbusError, MbusMaster, type MasterOptions, type MbusTarget } from '../../../shared/mbus/master.js';
 import type { MbusFrame } from '../../../shared/mbus/frame.js';
-import type { MeterAddress } from '../../../shared/model/address.js';
 import { auditAs } from '../store/registry.js';
+import { deviceTarget, identityOf, mbusSource, targetLabel } from './addressing.js';
 import { LinkError } from './chunks.js';
+import { isAbort, isLinkFailure, message, RunContext } from './run-context.js';
 import { SerialLink } from './serial-link.js';
 import { TcpLink } from './tcp-link.js';
 import { valveProfile } from './valves.js';
@@ -46,16 +47,12 @@ export interface RunnerOptions {
   master: MasterFactory;
   openLink?: LinkOpener;
   /**
-   * Waits divided by this for a system (a simulated bus running N× faster than the line, as the
-   * demo's). Default 1: real line timing.
+   * Master options for a system besides its baud rate: a simulated bus running N× faster than the
+   * line (the demo's, tests) sets timeScale, and a larger answerMarginMs so that a busy event loop
+   * in the same process does not look like a silent meter. Default: real line timing.
    */
-  timeScaleFor?: (system: MbusSystem) => number;
+  masterOptionsFor?: (system: MbusSystem) => Omit<MasterOptions, 'baud'>;
 }
-
-/** How often a run's progress is written at most. */
-const PROGRESS_MS = 250;
-/** Meters read before their telegrams go to Ingest as one batch (one audit entry per batch). */
-const INGEST_BATCH_METERS = 20;
 
 /** A run refused because the system is busy (409), or an unusable request (422 from the route). */
 export class RunBusyError extends Error {
@@ -73,40 +70,6 @@ interface Active {
 }
 
 const SCHEDULE_ACTOR = (tenantId: number): Actor => ({ tenantId, userId: null, name: 'M-Bus schedule', device: null });
-
-/** The source of a system's frames in the raw store. */
-export const mbusSource = (systemId: number) => `mbus:${systemId}`;
-
-export function targetLabel(t: BusTarget): string {
-  return 'primary' in t ? `primary ${t.primary}` : `secondary ${t.secondary}`;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function isAbort(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return err.name === 'AbortError' || (err as { code?: string }).code === 'aborted';
-}
-
-/** A link failure ends the run: the cable or gateway is gone for every meter. */
-function isLinkFailure(err: unknown): boolean {
-  return err instanceof LinkError || (err instanceof Error && (err as { code?: string }).code === 'link');
-}
-
-const HEX = '0123456789ABCDEF';
-
-/** The 16-character secondary address of a CI 72 header (protocols.md §8.5: ID, M as 2 bytes printed big-endian, version, type). */
-export function secondaryOfAddress(a: MeterAddress): string {
-  const m = ((a.manufacturer.charCodeAt(0) - 64) << 10) | ((a.manufacturer.charCodeAt(1) - 64) << 5) | (a.manufacturer.charCodeAt(2) - 64);
-  const h = (n: number, digits: number) => {
-    let s = '';
-    for (let i = digits - 1; i >= 0; i--) s += HEX[(n >> (4 * i)) & 15];
-    return s;
-  };
-  return `${a.id}${h(m, 4)}${h(a.version, 2)}${h(a.deviceType, 2)}`;
-}
 
 export class MbusRunner {
   readonly #active = new Map<number, Active>();
@@ -214,7 +177,7 @@ export class MbusRunner {
     let link: OpenLink | null = null;
     try {
       link = await (this.#options.openLink ?? openSystemLink)(system, active.controller.signal);
-      const master = this.#options.master(link, { baud: system.baud, timeScale: this.#options.timeScaleFor?.(system) ?? 1 });
+      const master = this.#options.master(link, { ...this.#options.masterOptionsFor?.(system), baud: system.baud });
       return await work(master, active.controller.signal);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -231,13 +194,13 @@ export class MbusRunner {
 
   async #execute(actor: Actor, system: MbusSystem, run: MbusRun, active: Active, work: (ctx: RunContext) => Promise<void>): Promise<void> {
     const { now, log } = this.deps;
-    const ctx = new RunContext(this, this.#store, actor, system, run, active.controller.signal, now);
+    const ctx = new RunContext((a, f) => this.ingest(a, f), this.#store, actor, system, run, active.controller.signal, now);
     let link: OpenLink | null = null;
     try {
       // let the caller have the run row before anything happens on the line
       await Promise.resolve();
       link = await (this.#options.openLink ?? openSystemLink)(system, ctx.signal);
-      ctx.master = this.#options.master(link, { baud: system.baud, timeScale: this.#options.timeScaleFor?.(system) ?? 1 });
+      ctx.master = this.#options.master(link, { ...this.#options.masterOptionsFor?.(system), baud: system.baud });
       await work(ctx);
       ctx.flush();
       this.#store.finishRun(run.id, 'done', ctx.summary(), now());
@@ -251,7 +214,7 @@ export class MbusRunner {
         this.#store.finishRun(run.id, 'cancelled', `Cancelled${active.cancelledBy ? ` by ${active.cancelledBy}` : ''} after ${ctx.done} of ${ctx.total}. ${ctx.summary()}`, now());
       } else {
         if (!(err instanceof LinkError) && !isLinkFailure(err)) log?.(`M-Bus run ${run.id} on system ${system.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        this.#store.finishRun(run.id, 'failed', message(err), now());
+        this.#store.finishRun(run.id, 'failed', linkSentence(err), now());
       }
     } finally {
       await link?.close().catch(() => {});
@@ -326,6 +289,10 @@ export class MbusRunner {
         ctx.store.upsertDevice(ctx.tenantId, ctx.system.id, { foundBy: 'secondary', primaryAddress: h.primaryAddress, ...identityOf(h.address), secondary: h.secondary }, ctx.now());
         ctx.found++;
         ctx.writeProgress(false);
+      },
+      // meters answer this mask but could not be told apart: say so instead of losing them
+      onUnresolved: (mask) => {
+        ctx.error(null, `secondary ${mask}`, `Meters answer the selection of secondary address ${mask} but could not be told apart (garbled answers): scan again, or check the line for noise.`);
       }
     });
   }
@@ -394,6 +361,8 @@ export class MbusRunner {
       const at = now();
       db.transaction(() => {
         this.#store.setReadResult(d.id, at, message(err));
+        // the meter may have acted on a command whose answer was lost: its state is not known now
+        this.#store.setValve(d.id, profile.id, 'unknown', at);
         auditAs(db, actor, at, 'mbus.valve', { ...details, state: 'failed', error: message(err) });
       })();
       throw err;
@@ -409,85 +378,10 @@ export class MbusRunner {
   }
 }
 
-function identityOf(a: MeterAddress): Omit<FoundDevice, 'foundBy' | 'primaryAddress'> {
-  return { secondary: secondaryOfAddress(a), manufacturer: a.manufacturer, serial: a.id, version: a.version, deviceType: a.deviceType };
-}
-
-/** How to address a device: by secondary on a secondary system (or when no primary is known), else by primary. */
-export function deviceTarget(system: MbusSystem, d: MbusDeviceRow): BusTarget | null {
-  if (d.secondary && (system.addressing === 'secondary' || d.primaryAddress === null)) return { secondary: d.secondary };
-  if (d.primaryAddress !== null) return { primary: d.primaryAddress };
-  if (d.secondary) return { secondary: d.secondary };
-  return null;
-}
-
-/** One run's counters, errors and telegrams waiting for Ingest. */
-class RunContext {
-  master: BusMaster | null = null;
-  done = 0;
-  total: number;
-  found = 0;
-  readonly errors: MbusRunError[] = [];
-  #errorCount = 0;
-  #pending: IncomingFrame[] = [];
-  #pendingMeters = 0;
-  #lastWrite = 0;
-  readonly tenantId: number;
-
-  constructor(
-    private readonly runner: MbusRunner,
-    readonly store: MbusStore,
-    readonly actor: Actor,
-    readonly system: MbusSystem,
-    readonly run: MbusRun,
-    readonly signal: AbortSignal,
-    readonly now: () => number
-  ) {
-    this.tenantId = actor.tenantId;
-    this.total = run.total;
-  }
-
-  setProgress(done: number, total: number): void {
-    this.done = done;
-    this.total = total;
-    this.writeProgress(false);
-  }
-
-  error(deviceId: number | null, address: string, text: string): void {
-    this.#errorCount++;
-    if (this.errors.length < 300) this.errors.push({ deviceId, address, message: text });
-    this.writeProgress(true);
-  }
-
-  /** Writes the counters at most every PROGRESS_MS (always when `force`). */
-  writeProgress(force: boolean): void {
-    const t = Date.now();
-    if (!force && t - this.#lastWrite < PROGRESS_MS) return;
-    this.#lastWrite = t;
-    this.store.progress(this.run.id, { done: this.done, total: this.total, found: this.found, errors: this.errors });
-  }
-
-  /** A read's telegrams, all with the read's time (Ingest makes one reading of them). */
-  queue(frames: readonly Uint8Array[], at: number): void {
-    const source = mbusSource(this.system.id);
-    for (const bytes of frames) this.#pending.push({ bytes, receivedAt: at, source, rssi: null, link: 'mbus' });
-    if (++this.#pendingMeters >= INGEST_BATCH_METERS) this.flush();
-  }
-
-  flush(): void {
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#pendingMeters = 0;
-    this.runner.ingest(this.actor, batch);
-    this.writeProgress(true);
-  }
-
-  summary(): string {
-    const kind = this.run.kind;
-    const errs = this.#errorCount ? `, ${this.#errorCount} error(s)` : '';
-    if (kind === 'read') return `${this.found} of ${this.total} meter(s) read${errs}.`;
-    return `${this.found} meter(s) found${errs}.`;
-  }
+/** The link's own sentence ("The M-Bus gateway … closed the connection.") when the master wrapped it. */
+function linkSentence(err: unknown): string {
+  if (err instanceof MbusError && err.code === 'link' && err.cause instanceof LinkError) return err.cause.message;
+  return message(err);
 }
 
 const DEFAULT_OPTIONS: RunnerOptions = { master: (link, o) => new MbusMaster(link, o) };

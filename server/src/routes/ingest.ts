@@ -34,7 +34,10 @@ const IncomingFrameSchema = z
       .regex(/^(?:[0-9A-Fa-f]{2})+$/, 'expected an even number of hex digits (0-9, A-F), from the L field, without spaces'),
     receivedAt: instant,
     source: z.string({ error: 'expected the gateway or device name' }).trim().min(1, 'name the gateway or device').max(100, 'at most 100 characters'),
-    rssi: z.number({ error: 'expected dBm as a number' }).int('expected whole dBm').min(-200).max(50).nullable().optional()
+    rssi: z.number({ error: 'expected dBm as a number' }).int('expected whole dBm').min(-200).max(50).nullable().optional(),
+    link: z
+      .enum(['wmbus', 'mbus'], { error: 'expected wmbus (a wireless telegram from its L field) or mbus (a wired RSP_UD long frame, 68 L L 68 …)' })
+      .optional()
   })
   .strict();
 
@@ -63,7 +66,7 @@ export const ingest = new Hono<AppEnv>().post('/frames', requirePermission('inge
   const at = now();
   const frames: IncomingFrame[] = body.frames.map((f, i) => {
     if (f.receivedAt > at + MAX_FUTURE_MS) rejectField(`frames.${i}.receivedAt`, 'more than a day in the future: check the receiver clock');
-    return { bytes: Buffer.from(f.hex, 'hex'), receivedAt: f.receivedAt, source: f.source, rssi: f.rssi ?? null };
+    return { bytes: Buffer.from(f.hex, 'hex'), receivedAt: f.receivedAt, source: f.source, rssi: f.rssi ?? null, ...(f.link ? { link: f.link } : {}) };
   });
   const results = stores.ingest.ingest(actorOf(c.var.principal!, c.req.header('user-agent') ?? null), frames, at);
   const counts: Partial<Record<FrameOutcome, number>> = {};
@@ -107,7 +110,9 @@ describeRoute(
     description:
       `Up to ${MAX_BATCH} frames per batch, stored raw first, then merged (the same telegram from several receivers within ±10 minutes ` +
       'is one frame with several receptions; the best RSSI wins) and decoded with the key vault. One transaction per batch; ' +
-      'posting the same batch again stores nothing new and answers "duplicate" for each frame.',
+      'posting the same batch again stores nothing new and answers "duplicate" for each frame. ' +
+      'link "mbus": a wired RSP_UD (EN 13757-2 long frame with a CI 72 header); the telegrams of one multi-telegram read, sent with ' +
+      'the same source and receivedAt, make one reading. Default "wmbus".',
     permission: 'ingest',
     body: IngestBatch,
     response:

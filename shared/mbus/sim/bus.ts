@@ -4,6 +4,7 @@
 
 import { decodeRecords } from '../records.js';
 import { ACK, ADDRESS, C, FrameReader } from '../link.js';
+import { GENERIC_DIGITAL_OUTPUT } from '../valve.js';
 import { BAUD_BY_CI, SimMeter } from './meter.js';
 import type { SimMbusMeter, SimReading } from './models.js';
 import { seededRandom } from './random.js';
@@ -35,7 +36,20 @@ export interface SimExchange {
   fault: 'garble' | 'silence' | 'bad-checksum' | null;
 }
 
+const VALVE = GENERIC_DIGITAL_OUTPUT;
+/** DIF+VIF of the profile's open command ("01FD1A01" → "01FD1A"), the record that sets the output. */
+const VALVE_SET = VALVE.open.data.slice(0, 6).toUpperCase();
+
+/** Counts since the bus was made: requests heard, answers put on the line, collisions, faults. */
+export interface SimBusStats {
+  requests: number;
+  answers: number;
+  collisions: number;
+  faults: { garble: number; silence: number; badChecksum: number };
+}
+
 export class SimBus {
+  readonly stats: SimBusStats = { requests: 0, answers: 0, collisions: 0, faults: { garble: 0, silence: 0, badChecksum: 0 } };
   readonly #meters: SimMeter[];
   #faults: SimFaults = {};
   #random: Random = seededRandom(1);
@@ -111,6 +125,7 @@ export class SimBus {
     const units = reader.take();
     if (units.length !== 1 || units[0].kind !== 'frame') return null;
     const f = units[0].bytes;
+    this.stats.requests++;
     const hears = (m: SimMeter): boolean => baud === undefined || m.baud === undefined || m.baud === baud;
     const answers: { meter: SimMeter; bytes: Uint8Array }[] = [];
 
@@ -160,9 +175,12 @@ export class SimBus {
     let out = answers[0].bytes;
     if (answers.length > 1) {
       this.#last.collision = true;
+      this.stats.collisions++;
       out = superpose(answers.map((x) => x.bytes));
     }
-    return this.#fault(out);
+    const sent = this.#fault(out);
+    if (sent) this.stats.answers++;
+    return sent;
   }
 
   #addressed(a: number): SimMeter[] {
@@ -189,9 +207,9 @@ export class SimBus {
       if (rec.difvif === '017A') {
         // set primary address (§8.8, record 01 7A aa)
         if (last <= ADDRESS.MAX_PRIMARY) m.primaryAddress = last;
-      } else if (rec.difvif === '01FD1A' && m.valveOpen !== undefined) {
-        // Contract A GENERIC_DIGITAL_OUTPUT (protocols.md §8.9): digital output, bit 0 1 = open.
-        m.valveOpen = (last & 0x01) === 0x01;
+      } else if (rec.difvif === VALVE_SET && m.valveOpen !== undefined) {
+        // GENERIC_DIGITAL_OUTPUT (protocols.md §8.9): digital output 01 FD 1A xx, bit 0 1 = open.
+        m.valveOpen = (last & VALVE.state.mask) === VALVE.state.openValue;
       }
       // anything else (date/time, readout selection, …) is a generic data write: acknowledged
     }
@@ -207,14 +225,17 @@ export class SimBus {
     const r = this.#random();
     if (r < silence) {
       this.#last.fault = 'silence';
+      this.stats.faults.silence++;
       return null;
     }
     if (r < silence + garble) {
       this.#last.fault = 'garble';
+      this.stats.faults.garble++;
       return garbleBytes(out, this.#random);
     }
     if (r < silence + garble + badChecksum && out.length >= 5) {
       this.#last.fault = 'bad-checksum';
+      this.stats.faults.badChecksum++;
       const copy = out.slice();
       copy[copy.length - 2] ^= 1 + Math.floor(this.#random() * 255);
       return copy;

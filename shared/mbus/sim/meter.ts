@@ -4,36 +4,26 @@
 
 import { encodeRecords } from '../encode-records.js';
 import { ACK, C, longFrame } from '../link.js';
+import { BAUD_CI, manufacturerCode, secondaryOf } from '../requests.js';
 import { MODEL_DEFAULTS, physicsOf, registersOf } from './models.js';
 import type { SimMbusMeter, SimPhysics, SimReading } from './models.js';
 
 const HEX = '0123456789ABCDEF';
 const hex2 = (n: number): string => HEX[(n >> 4) & 15] + HEX[n & 15];
 
-/** Manufacturer three letters → the 2-byte field (§1.4): ((c1−64) << 10) | ((c2−64) << 5) | (c3−64). */
-export function manufacturerCode(name: string): number {
-  if (!/^[A-Z]{3}$/.test(name)) throw new RangeError(`manufacturer: expected three letters A-Z, got "${name}"`);
-  return ((name.charCodeAt(0) - 64) << 10) | ((name.charCodeAt(1) - 64) << 5) | (name.charCodeAt(2) - 64);
-}
-
-/** Secondary address "IIIIIIIIMMMMVVTT" (contract A: manufacturer as the field's 4 hex digits). */
+/** Secondary address "IIIIIIIIMMMMVVTT" of a configured meter (contract A's format). */
 export function secondaryAddressOf(meter: SimMbusMeter): string {
   const d = MODEL_DEFAULTS[meter.model];
-  const m = manufacturerCode(meter.manufacturer ?? d.manufacturer);
-  return meter.id + hex2(m >> 8) + hex2(m) + hex2(meter.version ?? d.version) + hex2(meter.deviceType ?? d.deviceType);
+  return secondaryOf({
+    manufacturer: meter.manufacturer ?? d.manufacturer,
+    id: meter.id,
+    version: meter.version ?? d.version,
+    deviceType: meter.deviceType ?? d.deviceType,
+  });
 }
 
-/** CI B8..BF → baud rate (EN 13757-2 via protocols.md §8.8). */
-export const BAUD_BY_CI: Readonly<Record<number, number>> = {
-  0xb8: 300,
-  0xb9: 600,
-  0xba: 1200,
-  0xbb: 2400,
-  0xbc: 4800,
-  0xbd: 9600,
-  0xbe: 19200,
-  0xbf: 38400,
-};
+/** CI B8..BF → baud rate (EN 13757-2 via protocols.md §8.8), the inverse of BAUD_CI. */
+export const BAUD_BY_CI: Readonly<Record<number, number>> = Object.fromEntries(Object.entries(BAUD_CI).map(([baud, ci]) => [ci, Number(baud)]));
 
 /** How long after an answer a REQ_UD2 with the same FCB still means "repeat it". */
 export const REPEAT_WINDOW_MS = 10_000;
@@ -93,15 +83,17 @@ export class SimMeter {
    * REQ_UD2 (§8.7). With FCV set, the same FCB as the previous request repeats the previous
    * telegram (the master lost it); a toggled FCB gives the next one. Without FCV every request
    * is a new one. After the last telegram of a multi-telegram answer the next starts over.
-   * Sim choice: a repeat is honoured within REPEAT_WINDOW_MS of the previous answer (a master
-   * retries within its answer timeout); the same FCB much later, from a master that started
-   * afresh without SND_NKE, is a new read, as many meters treat it.
+   * Sim choice: the link state lasts REPEAT_WINDOW_MS after an answer (a master retries or asks
+   * for the next telegram within its answer timeout). A request after a longer pause comes from
+   * a master that started afresh, perhaps without SND_NKE (libmbus' request-data always sends
+   * 5B): it is a new read from the first telegram, as a link reset would give.
    */
   requestData(c: number, nowMs: number): Uint8Array {
     const fcv = (c & C.FCV) !== 0;
     const fcb = (c & C.FCB) !== 0;
     const recent = nowMs - this.#lastAt <= REPEAT_WINDOW_MS && nowMs >= this.#lastAt;
-    if (fcv && recent && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
+    if (!recent) this.linkReset();
+    if (fcv && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
     if (fcv) this.#fcb = fcb;
     this.#lastAt = nowMs;
     const next = this.#telegram + 1 < this.#telegramCount && this.#telegram >= 0 ? this.#telegram + 1 : 0;

@@ -5,6 +5,7 @@
 // meter from `startEpochMs`, so registers grow with time and two reads at the same instant agree.
 
 import type { RecordSpec } from '../encode-records.js';
+import { GENERIC_DIGITAL_OUTPUT } from '../valve.js';
 
 export type SimMbusModel = 'multical-403' | 'multical-603' | 'oms-water' | 'oms-heat';
 
@@ -103,6 +104,10 @@ function monthStart(ms: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
+const VALVE = GENERIC_DIGITAL_OUTPUT;
+// "01FD1B": DIF 01 (int8), then the VIF bytes
+const VALVE_STATE_VIF = [parseInt(VALVE.state.difvif.slice(2, 4), 16), parseInt(VALVE.state.difvif.slice(4, 6), 16)];
+
 /** Raw register values (integers as sent) of a meter at `nowMs`, and their reading. */
 export interface SimRegisters {
   reading: SimReading;
@@ -121,8 +126,8 @@ export function registersOf(meter: SimMbusMeter, p: SimPhysics, startEpochMs: nu
   const targetDate = minuteText(targetMs).slice(0, 10);
   const t1 = Math.round(p.flowTemperatureC * 100);
   const t2 = Math.round(p.returnTemperatureC * 100);
-  // Contract A / protocols.md §8.9: the valve state is the digital input record 01 FD 1B, bit 0 = open.
-  const valve: RecordSpec[] = valveOpen === undefined ? [] : [{ type: 'int8', vif: [0xfd, 0x1b], value: valveOpen ? 1 : 0 }];
+  // GENERIC_DIGITAL_OUTPUT (protocols.md §8.9): the state is the digital input record 01 FD 1B.
+  const valve: RecordSpec[] = valveOpen === undefined ? [] : [{ type: 'int8', vif: VALVE_STATE_VIF, value: valveOpen ? VALVE.state.openValue : 0 }];
 
   switch (meter.model) {
     case 'multical-403': {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MbusError, MbusMaster } from '../../../shared/mbus/master';
 import type { MbusLink } from '../../../shared/mbus/link';
-import { ACK, longFrame } from '../../../shared/mbus/link';
+import { ACK, FrameReader, longFrame } from '../../../shared/mbus/link';
+import { SimBus, SimLine, VirtualTimers, simSegment } from '../../../shared/mbus/sim';
+import type { SimMbusMeter } from '../../../shared/mbus/sim';
 import { matchesSecondaryMask, secondaryOf } from '../../../shared/mbus/requests';
 import { decodeMbusFrame } from '../../../shared/mbus/frame';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
@@ -90,6 +92,19 @@ describe('MbusMaster against a scripted link', () => {
     expect(link.sent.filter((f) => f[2] === 2)).toHaveLength(3); // a collision is confirmed on every attempt
     expect(toHex(link.sent[0])).toBe('1040014116');
     await expect(m.ping(253)).rejects.toThrow(/primary: expected a primary address 0..250 \(253 only through a secondary address\), got 253/);
+  });
+
+  it('retries silent probes only when asked to (a line that loses answers)', async () => {
+    const script = (req: Uint8Array, n: number): Answer => (n % 3 === 2 ? E5 : null); // answers every third frame
+    const plain = new ScriptedLink(script);
+    expect(await new MbusMaster(plain, FAST).ping(1)).toBe('absent');
+    expect(plain.sent).toHaveLength(1);
+    const patient = new ScriptedLink(script);
+    expect(await new MbusMaster(patient, { ...FAST, retryAbsent: true }).ping(1)).toBe('present');
+    expect(patient.sent).toHaveLength(3);
+    const deaf = new ScriptedLink(() => null);
+    expect(await new MbusMaster(deaf, { ...FAST, retryAbsent: true }).ping(1)).toBe('absent');
+    expect(deaf.sent).toHaveLength(3);
   });
 
   it('reads a MULTICAL 403 (TV-10): SND_NKE, REQ_UD2 FCB 1, decoded records, byte counts', async () => {
@@ -181,6 +196,20 @@ describe('MbusMaster against a scripted link', () => {
     expect((e as MbusError).message).toMatch(/^Meter at primary address 74 answered REQ_UD2 with garbled bytes in all 2 attempts \(last: long frame \(L = 70\) with checksum/);
     expect((e as MbusError).frames).toEqual([]);
     expect(link.controls).toEqual(['40', '7B', '7B']);
+  });
+
+  it('a frame cut off by silence ends at the inter-byte gap as garbage and is asked again', async () => {
+    let n = 0;
+    const link = new ScriptedLink((req) => (req[1] === 0x40 ? E5 : n++ === 0 ? TV10.subarray(0, 30) : TV10));
+    const m = new MbusMaster(link, FAST);
+    const r = await m.read({ primary: 74 });
+    expect(r.frames.map((f) => toHex(f))).toEqual([toHex(TV10)]);
+    expect(link.controls).toEqual(['40', '7B', '7B']); // the same FCB: "repeat the last frame"
+    const cut = new ScriptedLink((req) => (req[1] === 0x40 ? E5 : TV10.subarray(0, 30)));
+    const e = (await new MbusMaster(cut, FAST).read({ primary: 74 }).catch((x: unknown) => x)) as MbusError;
+    expect(e.message).toBe(
+      'Meter at primary address 74 answered REQ_UD2 with garbled bytes in all 3 attempts (last: incomplete frame: 30 byte(s) (68 46 46 68 08 4A …) and then silence).'
+    );
   });
 
   it('an application error (CI 70) is its own error, with the frame kept', async () => {
@@ -283,7 +312,6 @@ describe('secondary search against a scripted bus of colliding meters', () => {
     expect(hits.find((h) => h.address.id === '55555555')?.primaryAddress).toBe(5);
     expect(progress.at(-1)).toBe(1000);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(toHex(link.sent.at(-1)!)).toBe('1040FD3D16'); // deselected at the end
   });
 
   it('searches under a given mask only', async () => {
@@ -326,5 +354,200 @@ describe('robustness', () => {
       }),
       { numRuns: 60 }
     );
+  });
+});
+
+// --- Against the simulated bus (contract B) ----------------------------------------------------
+
+
+const START = Date.UTC(2026, 0, 15, 11, 0);
+
+/** A simulated segment on an in-memory line in virtual time, with every frame the master sent. */
+function simulated(meters: SimMbusMeter[], o: { baud?: 300 | 2400 | 9600; retries?: number } = {}) {
+  const baud = o.baud ?? 2400;
+  const bus = new SimBus({ meters, startEpochMs: START });
+  const timers = new VirtualTimers({ startMs: START, idle: (f) => setImmediate(f) });
+  const line = new SimLine(bus, { baud, timers });
+  const sent: Uint8Array[] = [];
+  const link: MbusLink = {
+    write: (b) => {
+      sent.push(b.slice());
+      return line.write(b);
+    },
+    read: (t, s) => line.read(t, s),
+    discard: () => line.discard()
+  };
+  const master = new MbusMaster(link, { baud, retries: o.retries });
+  const controls = (): string[] => sent.map((f) => toHex(Uint8Array.of(f[0] === 0x10 ? f[1] : f[4])));
+  return { bus, line, timers, master, sent, controls };
+}
+
+function checksumValid(f: Uint8Array): boolean {
+  const r = new FrameReader();
+  r.push(f);
+  const u = r.take();
+  return u.length === 1 && u[0].kind === 'frame' && !r.pending;
+}
+
+describe('MbusMaster on the simulated bus', () => {
+  it('scans the primary addresses of a segment: every meter present, shared addresses as collisions', async () => {
+    const meters = simSegment(30, { seed: 3, duplicatePrimary: 2 });
+    const { master } = simulated(meters);
+    const progress: number[] = [];
+    const hits = await master.scanPrimary({ onProgress: (p) => progress.push(p.done) });
+    const expected = Array.from({ length: 28 }, (_, i) => ({ primaryAddress: i + 1, state: i < 2 ? 'collision' : 'present' }));
+    expect(hits).toEqual(expected);
+    expect(progress).toHaveLength(251);
+    expect(progress.at(-1)).toBe(251);
+  });
+
+  it('finds every meter of a 250-meter segment with colliding ids exactly once by secondary search', async () => {
+    const meters = simSegment(250, { seed: 11, collide: true });
+    const { bus, master } = simulated(meters, { baud: 9600 });
+    const unresolved: string[] = [];
+    const hits = await master.searchSecondary({ onUnresolved: (m) => unresolved.push(m) });
+    expect(unresolved).toEqual([]);
+    expect(hits.map((h) => h.secondary).sort()).toEqual([...bus.secondaries].sort());
+    expect(new Set(hits.map((h) => h.secondary)).size).toBe(250);
+    for (const h of hits) expect(h.primaryAddress).toBe(meters.find((m) => m.id === h.address.id)!.primaryAddress);
+    // The ids were chosen to collide: the search had to go below the first digit many times.
+    expect(master.stats.exchanges).toBeGreaterThan(250 * 3);
+    expect(bus.meters.every((m) => !bus.isSelected(m.id))).toBe(true);
+  });
+
+  it('reads a MULTICAL 603 over three telegrams: FCB 1, 0, 1 after SND_NKE, the last without DIF 1F', async () => {
+    const meters: SimMbusMeter[] = [{ model: 'multical-603', primaryAddress: 60, id: '32323232' }];
+    const { master, controls } = simulated(meters);
+    const r = await master.read({ primary: 60 });
+    expect(controls()).toEqual(['40', '7B', '5B', '7B']);
+    expect(r.frames).toHaveLength(3);
+    expect(r.decoded.map((d) => d.manufacturerData?.moreRecordsFollow ?? false)).toEqual([true, true, false]);
+    expect(r.address).toEqual({ manufacturer: 'KAM', id: '32323232', version: 0x35, deviceType: 4 });
+    expect(r.decoded[2].records.find((x) => x.quantity === 'fabrication number')?.value).toBe('23232323');
+    // The same meter by secondary address: selection, then REQ_UD2 to 253 with the same FCB sequence.
+    const again = await master.read({ secondary: '323232322C2D3504' });
+    expect(again.frames).toHaveLength(3);
+    expect(controls().slice(4)).toEqual(['73', '7B', '5B', '7B']);
+    const third = await master.read({ secondary: '323232322C2D3504' });
+    expect(third.decoded[0].accessNumber).not.toBe(again.decoded[2].accessNumber); // a new read, not a repeat
+    expect(controls().slice(8)).toEqual(['40', '73', '7B', '5B', '7B']); // deselected first
+  });
+
+  it('repeats a telegram lost to a bad checksum with the same FCB and gets that telegram again', async () => {
+    const meters: SimMbusMeter[] = [{ model: 'multical-603', primaryAddress: 9, id: '11223344' }];
+    const { bus, master, sent, controls } = simulated(meters, { retries: 5 });
+    bus.setFaults({ seed: 4, badChecksum: 0.4 });
+    const r = await master.read({ primary: 9 });
+    expect(r.frames).toHaveLength(3);
+    expect(r.frames.every(checksumValid)).toBe(true);
+    expect(r.decoded.map((d) => d.manufacturerData?.moreRecordsFollow ?? false)).toEqual([true, true, false]);
+    // Some answers were spoiled (seeded), and each was asked again with the FCB unchanged.
+    const c = controls();
+    expect(sent.length).toBeGreaterThan(4);
+    const fcbs = c.filter((x) => x !== '40');
+    const distinct = fcbs.filter((x, i) => i === 0 || x !== fcbs[i - 1]);
+    expect(distinct).toEqual(['7B', '5B', '7B']);
+  });
+
+  it('fault injection: garbled, silent and bad-checksum meters give retries and a clear per-meter error', async () => {
+    const meters = simSegment(5, { seed: 2 });
+    for (const [fault, code, text] of [
+      ['garble', 'garbled', /^Meter at primary address 3 answered SND_NKE with garbled bytes in all 3 attempts \(last: /],
+      ['silence', 'timeout', /^Meter at primary address 3 did not answer SND_NKE \(3 attempts, 0\.29 s timeout each\)\.$/]
+    ] as const) {
+      const { bus, master, sent } = simulated(meters);
+      bus.setFaults({ [fault]: 1 });
+      const e = await master.read({ primary: 3 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(MbusError);
+      expect((e as MbusError).code).toBe(code);
+      expect((e as MbusError).message).toMatch(text);
+      expect(sent).toHaveLength(3);
+    }
+    // A bad checksum spares the E5 (no checksum) and spoils every RSP_UD: never a reading.
+    const { bus, master } = simulated(meters);
+    bus.setFaults({ badChecksum: 1 });
+    const e = (await master.read({ primary: 3 }).catch((x: unknown) => x)) as MbusError;
+    expect(e.code).toBe('garbled');
+    expect(e.message).toMatch(/^Meter at primary address 3 answered REQ_UD2 with garbled bytes in all 3 attempts \(last: long frame \(L = \d+\) with checksum [0-9A-F]{2}, computed [0-9A-F]{2}\)\.$/);
+    expect(e.frames).toEqual([]);
+  });
+
+  it('reads a whole segment through random faults: every returned frame is checksum-valid, every failure an MbusError', async () => {
+    const meters = simSegment(40, { seed: 8 });
+    const { bus, master } = simulated(meters, { baud: 9600, retries: 3 });
+    bus.setFaults({ seed: 9, garble: 0.1, silence: 0.1, badChecksum: 0.1 });
+    let ok = 0;
+    for (const m of meters) {
+      try {
+        const r = await master.read({ primary: m.primaryAddress });
+        expect(r.frames.every(checksumValid)).toBe(true);
+        expect(r.address?.id).toBe(m.id);
+        ok++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(MbusError);
+        expect((e as MbusError).message).toContain(`primary address ${m.primaryAddress}`);
+      }
+    }
+    expect(ok).toBeGreaterThan(30); // with 4 attempts most meters get through
+  });
+
+  it('a scan cancelled in the middle rejects with aborted and sends nothing more', async () => {
+    const { master, sent } = simulated(simSegment(20, { seed: 1 }));
+    const ac = new AbortController();
+    const e = await master
+      .scanPrimary({
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.done === 10) ac.abort();
+        }
+      })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MbusError);
+    expect((e as MbusError).code).toBe('aborted');
+    expect(sent).toHaveLength(10);
+  });
+
+  it('a secondary search cancelled while waiting rejects with aborted', async () => {
+    const { master } = simulated(simSegment(50, { seed: 5 }), { baud: 300 });
+    const ac = new AbortController();
+    let found = 0;
+    const e = await master
+      .searchSecondary({
+        signal: ac.signal,
+        onFound: () => {
+          if (++found === 3) setImmediate(() => ac.abort());
+        }
+      })
+      .catch((x: unknown) => x);
+    expect((e as MbusError).code).toBe('aborted');
+    expect(found).toBe(3);
+  });
+
+  it('runs on a line in real time, both sides scaled (a simulated bus N× faster)', async () => {
+    const meters: SimMbusMeter[] = [{ model: 'multical-603', primaryAddress: 4, id: '87654321' }];
+    const bus = new SimBus({ meters, startEpochMs: START });
+    const timers = {
+      now: () => Date.now(),
+      setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>)
+    };
+    const line = new SimLine(bus, { baud: 9600, timeScale: 10, timers });
+    const master = new MbusMaster(line, { baud: 9600, timeScale: 10 });
+    const r = await master.read({ primary: 4 });
+    expect(r.frames).toHaveLength(3);
+    expect(r.address?.id).toBe('87654321');
+    expect(await master.ping(5)).toBe('absent');
+  });
+
+  it('sets a primary address and reads the meter at its new address', async () => {
+    const meters: SimMbusMeter[] = [{ model: 'oms-water', primaryAddress: 0, id: '55550001' }];
+    const { bus, master } = simulated(meters);
+    await master.setPrimaryAddress({ secondary: '55550001FFFFFFFF' }, 17);
+    expect(bus.meters[0].primaryAddress).toBe(17);
+    expect(await master.ping(0)).toBe('absent');
+    const r = await master.read({ primary: 17 });
+    expect(r.primaryAddress).toBe(17);
+    await master.applicationReset({ primary: 17 });
+    await expect(master.sendUserData({ primary: 17 }, 0x99, new Uint8Array(0))).rejects.toMatchObject({ code: 'timeout' });
   });
 });

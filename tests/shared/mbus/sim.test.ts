@@ -6,6 +6,8 @@ import type { MbusFrame } from '../../../shared/mbus/frame';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
 import { SimBus, SimLine, VirtualTimers, simSegment } from '../../../shared/mbus/sim/index';
 import type { SimMbusMeter, SimReading } from '../../../shared/mbus/sim/index';
+import { MbusError, MbusMaster } from '../../../shared/mbus/master';
+import { GENERIC_DIGITAL_OUTPUT, switchValve } from '../../../shared/mbus/valve';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 30);
 const REQ = (a: number, fcb: boolean): Uint8Array => shortFrame(withFcb(C.REQ_UD2, fcb), a);
@@ -139,6 +141,33 @@ describe('simulated meters answer with the values they hold', () => {
   });
 });
 
+describe('every telegram of a 250-meter segment', () => {
+  it('decodes without an issue, carries the meter\'s address, and fits one long frame', () => {
+    const seg = simSegment(250, { seed: 21 });
+    const b = new SimBus({ meters: seg, startEpochMs: T0 });
+    const now = T0 + 123 * 86_400_000 + 4567;
+    let telegrams = 0;
+    for (const m of seg) {
+      let fcb = true;
+      for (let k = 0; k < 4; k++) {
+        const bytes = b.answer(REQ(m.primaryAddress, fcb), now)!;
+        fcb = !fcb;
+        const d = decodeMbusFrame(bytes);
+        expect(d.issues).toEqual([]);
+        expect(d.ok).toBe(true);
+        if (!d.ok) continue;
+        telegrams++;
+        expect(d.value.address?.id).toBe(m.id);
+        expect(d.value.primaryAddress).toBe(m.primaryAddress);
+        const dt = d.value.records.find((r) => r.difvif === '046D');
+        if (dt) expect(dt.value).toBe(b.reading(m.id, now).dateTime);
+        if (bytes[bytes.length - 3] !== 0x1f) break;
+      }
+    }
+    expect(telegrams).toBeGreaterThan(250);
+  });
+});
+
 describe('link layer: addressing and FCB', () => {
   it('SND_NKE: the addressed meter acknowledges E5, nobody else, nobody at 255', () => {
     const b = bus();
@@ -147,6 +176,8 @@ describe('link layer: addressing and FCB', () => {
     expect(b.answer(NKE(9), T0)).toBeNull();
     expect(b.answer(NKE(0xff), T0)).toBeNull();
     expect(b.answer(NKE(0xfd), T0)).toBeNull(); // nobody selected
+    // REQ_UD1: no class-1 (alarm) data, E5
+    expect(b.answer(shortFrame(withFcb(C.REQ_UD1, true), 3), T0)).toEqual(Uint8Array.of(ACK));
   });
 
   it('ignores a request with a wrong checksum or a partial frame', () => {
@@ -177,6 +208,9 @@ describe('link layer: addressing and FCB', () => {
     b.answer(REQ(2, false), T0);
     b.answer(NKE(2), T0);
     expect(decoded(b.answer(REQ(2, true), T0)).records[0].difvif).toBe('04FB00');
+    // a multi-telegram read left half done and asked again much later starts over
+    expect(decoded(b.answer(REQ(2, false), T0 + 1000)).records[0].difvif).toBe('046D');
+    expect(decoded(b.answer(REQ(2, true), T0 + 3_600_000)).records[0].difvif).toBe('04FB00');
   });
 
   it('broadcast 254 reaches every meter: alone it answers, with others it collides', () => {
@@ -327,6 +361,37 @@ describe('collisions and faults', () => {
   });
 });
 
+describe('the wildcard search of protocols.md §8.6 against a colliding segment', () => {
+  it('finds all 250 meters, and has to go down to the last digit to separate them', () => {
+    const seg = simSegment(250, { seed: 11 });
+    const b = new SimBus({ meters: seg, startEpochMs: T0 });
+    const found: string[] = [];
+    let deepest = 0;
+    let probes = 0;
+    const search = (prefix: string): void => {
+      for (let d = 0; d <= 9; d++) {
+        const mask = prefix + String(d) + 'F'.repeat(15 - prefix.length);
+        probes++;
+        const out = b.answer(select(mask52(mask)), T0);
+        if (out === null) continue;
+        const u = units(out);
+        if (u.length === 1 && u[0].kind === 'frame' && u[0].type === 'ack') {
+          const f = decoded(b.answer(REQ(0xfd, true), T0));
+          found.push(f.address!.id);
+          deepest = Math.max(deepest, prefix.length + 1);
+        } else {
+          expect(u.every((x) => x.kind === 'garbage')).toBe(true);
+          search(prefix + String(d));
+        }
+      }
+    };
+    search('');
+    expect(found.sort()).toEqual(seg.map((m) => m.id).sort());
+    expect(deepest).toBe(8);
+    expect(probes).toBeGreaterThan(250);
+  });
+});
+
 describe('valve (contract A GENERIC_DIGITAL_OUTPUT)', () => {
   it('SND_UD CI 51 01 FD 1A xx sets it, RSP_UD record 01 FD 1B carries it', () => {
     const b = bus();
@@ -353,6 +418,9 @@ describe('simSegment', () => {
     expect(new Set(s.map((m) => m.model))).toEqual(new Set(['multical-403', 'multical-603', 'oms-water', 'oms-heat']));
     expect(simSegment(250, { seed: 5 })).toEqual(s);
     expect(simSegment(250, { seed: 6 })).not.toEqual(s);
+    const spread = simSegment(250, { seed: 5, collide: false });
+    expect(new Set(spread.map((m) => m.id[0])).size).toBeGreaterThan(5);
+    expect(new Set(s.map((m) => m.id.slice(0, 2))).size).toBe(1);
     expect(s.some((m) => m.valve)).toBe(true);
     // the wildcard tree must branch deep: many ids share 7 leading digits with another one
     const by7 = new Map<string, number>();
@@ -456,5 +524,81 @@ describe('SimLine: the bus as a byte transport with line timing', () => {
     line.baud = 9600;
     await line.write(NKE(1));
     expect(await line.read(500)).toEqual(Uint8Array.of(ACK));
+  });
+});
+
+describe('the project\'s master (shared/mbus/master.ts) on the simulated line', () => {
+  const setup = (seg: SimMbusMeter[], baud: 300 | 2400 | 9600 = 2400) => {
+    const bus = new SimBus({ meters: seg, startEpochMs: T0 });
+    const timers = new VirtualTimers({ startMs: T0, idle: (f) => setImmediate(f) });
+    const line = new SimLine(bus, { baud, timers });
+    return { bus, timers, line, master: new MbusMaster(line, { baud }) };
+  };
+
+  it('primary scan: present meters, and collisions where two share an address', async () => {
+    const seg = simSegment(30, { seed: 4, duplicatePrimary: 3 });
+    const { master } = setup(seg);
+    const hits = await master.scanPrimary({ from: 0, to: 40 });
+    expect(hits.filter((h) => h.state === 'collision').map((h) => h.primaryAddress)).toEqual([1, 2, 3]);
+    expect(hits.filter((h) => h.state === 'present').map((h) => h.primaryAddress)).toEqual(Array.from({ length: 24 }, (_, i) => i + 4));
+  });
+
+  it('reads a MULTICAL 603 over three telegrams and gets the values the meter holds', async () => {
+    const { master, bus, timers } = setup(meters);
+    const read = await master.read({ primary: 2 });
+    expect(read.frames).toHaveLength(3);
+    expect(read.address?.id).toBe('12345679');
+    const r = bus.reading('12345679', timers.now());
+    expect(rec(read.decoded[0], '04FB00')).toBe(r.energyKWh);
+    expect(rec(read.decoded[1], '046D')).toBe(r.dateTime);
+    // a second read goes through all three again
+    const again = await master.read({ secondary: bus.secondaries[1] });
+    expect(again.frames).toHaveLength(3);
+  });
+
+  it('the wildcard search finds every meter of a colliding 80-meter segment', async () => {
+    const seg = simSegment(80, { seed: 9 });
+    const { master, bus } = setup(seg, 9600);
+    const hits = await master.searchSecondary();
+    expect(hits.map((h) => h.secondary).sort()).toEqual([...bus.secondaries].sort());
+    expect(seg.some((m) => bus.isSelected(m.id))).toBe(false);
+  });
+
+  it('valve: the generic profile closes and opens it and reads the state back', async () => {
+    const { master, bus } = setup(meters);
+    const closed = await switchValve(master, { primary: 1 }, GENERIC_DIGITAL_OUTPUT, 'close');
+    expect(closed.state).toBe('closed');
+    expect(bus.valve('12345678')).toBe('closed');
+    expect((await switchValve(master, { primary: 1 }, GENERIC_DIGITAL_OUTPUT, 'open')).state).toBe('open');
+    expect(bus.valve('12345678')).toBe('open');
+  });
+
+  it('noisy line: retries get the reading; a meter that never answers is a clear per-meter error', async () => {
+    const { master: plain, bus, line } = setup(meters);
+    const master = new MbusMaster(line, { baud: 2400, retries: 6 });
+    bus.setFaults({ seed: 8, garble: 0.2, silence: 0.1, badChecksum: 0.1 });
+    for (let i = 0; i < 5; i++) {
+      const read = await master.read({ primary: 3 });
+      expect(read.address?.id).toBe('55501234');
+    }
+    const { garble, silence, badChecksum } = bus.stats.faults;
+    expect(garble).toBeGreaterThan(0);
+    expect(silence + badChecksum).toBeGreaterThan(0);
+    bus.setFaults({ silence: 1 });
+    const err = await plain.read({ primary: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MbusError);
+    expect((err as MbusError).code).toBe('timeout');
+    expect((err as MbusError).message).toMatch(/primary address 3 did not answer .*3 attempts/);
+  });
+
+  it('baud change: the master switches the meter, the line follows, the meter answers at 9600', async () => {
+    const { master, line, bus, timers } = setup(meters);
+    await master.setBaudRate({ primary: 4 }, 9600);
+    expect(bus.meters[3].baud).toBe(9600);
+    expect(await master.ping(4)).toBe('absent');
+    line.baud = 9600;
+    const fast = new MbusMaster(line, { baud: 9600 });
+    expect(await fast.ping(4)).toBe('present');
+    expect(timers.pending).toBeGreaterThanOrEqual(0);
   });
 });

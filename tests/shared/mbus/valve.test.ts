@@ -6,6 +6,8 @@ import { longFrame } from '../../../shared/mbus/link';
 import { decodeMbusFrame } from '../../../shared/mbus/frame';
 import type { MbusFrame } from '../../../shared/mbus/frame';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
+import { SimBus, SimLine, VirtualTimers } from '../../../shared/mbus/sim';
+import type { SimMbusMeter } from '../../../shared/mbus/sim';
 
 /** RSP_UD of meter 12345678 (KAM, water) with the given record bytes. */
 function rsp(records: string): Uint8Array {
@@ -92,5 +94,39 @@ describe('switchValve against a scripted valve meter', () => {
     expect(closed.frames).toHaveLength(1);
     expect(sent[0]).toBe('68070768530751' + '01FD1A01' + 'C416');
     expect(sent[3]).toBe('68070768530751' + '01FD1A00' + 'C316');
+  });
+});
+
+describe('switchValve on the simulated bus', () => {
+  it('closes and opens a valve meter with the generic profile; the bus and the read-back agree', async () => {
+    const meters: SimMbusMeter[] = [
+      { model: 'multical-403', primaryAddress: 21, id: '40302010', valve: true },
+      { model: 'multical-603', primaryAddress: 22, id: '40302011', valve: true }
+    ];
+    const start = Date.UTC(2026, 0, 1);
+    const bus = new SimBus({ meters, startEpochMs: start });
+    const line = new SimLine(bus, { baud: 2400, timers: new VirtualTimers({ startMs: start, idle: (f) => setImmediate(f) }) });
+    const m = new MbusMaster(line, { baud: 2400 });
+    expect(bus.valve('40302010')).toBe('open');
+    const closed = await switchValve(m, { primary: 21 }, GENERIC_DIGITAL_OUTPUT, 'close');
+    expect(closed.state).toBe('closed');
+    expect(bus.valve('40302010')).toBe('closed');
+    expect(bus.valve('40302011')).toBe('open');
+    // By secondary address, on the multi-telegram meter (state in its last telegram).
+    const target = { secondary: '403020112C2D3504' };
+    expect((await switchValve(m, target, GENERIC_DIGITAL_OUTPUT, 'close')).state).toBe('closed');
+    const opened = await switchValve(m, target, GENERIC_DIGITAL_OUTPUT, 'open');
+    expect(opened.state).toBe('open');
+    expect(opened.frames).toHaveLength(3);
+    expect(bus.valve('40302011')).toBe('open');
+  });
+
+  it('a meter without a valve acknowledges the write but its state stays unknown', async () => {
+    const start = Date.UTC(2026, 0, 1);
+    const bus = new SimBus({ meters: [{ model: 'oms-water', primaryAddress: 3, id: '70000001' }], startEpochMs: start });
+    const line = new SimLine(bus, { baud: 9600, timers: new VirtualTimers({ startMs: start, idle: (f) => setImmediate(f) }) });
+    const r = await switchValve(new MbusMaster(line, { baud: 9600 }), { primary: 3 }, GENERIC_DIGITAL_OUTPUT, 'close');
+    expect(r.state).toBe('unknown');
+    expect(bus.valve('70000001')).toBeUndefined();
   });
 });
