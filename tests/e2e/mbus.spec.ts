@@ -246,6 +246,7 @@ test('@mbus secondary search, a cancelled scan, a valve that does not answer, ch
     bus.setFaults({});
   }
   await expect(valveRow.getByTestId('device-error')).toContainText(/did not answer/);
+  await expect(valveRow.getByTestId('valve-state')).toHaveText('Unknown'); // not the state before the command
   await valveRow.getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Read selected (1)' }).click();
   await expect(page.getByTestId('read-result')).toHaveText('Read finished: 1 of 1 read.', { timeout: 60_000 });
