@@ -264,9 +264,14 @@ test('@mbus secondary search, a cancelled scan, a valve that does not answer, ch
   const form = page.getByTestId('mbus-system-form');
   await expect(form.getByLabel('Gateway address', { exact: true })).toHaveValue(`127.0.0.1:${sim.port}`);
   await form.getByLabel('When', { exact: true }).selectOption({ label: 'Every hour' });
+  await form.getByRole('checkbox', { name: /^Scheduled reads on/ }).uncheck();
   await form.getByRole('button', { name: 'Save system' }).click();
   await expect(page.getByTestId('mbus-notice')).toHaveText(`System "${systemName}" saved.`);
-  await expect(page.locator(`[data-testid=mbus-system-row][data-name="${systemName}"]`)).toContainText('Every hour');
+  const listed = page.locator(`[data-testid=mbus-system-row][data-name="${systemName}"]`);
+  await expect(listed).toContainText('Every hour');
+  await expect(listed).toContainText('Paused');
+  const saved = (await (await page.request.get(await systemApi(page))).json()) as { system: { schedule: string; enabled: boolean } };
+  expect(saved.system).toMatchObject({ schedule: '0 * * * *', enabled: false });
   await openSystem(page);
 
   // a phone: the device table becomes cards, nothing wider than the screen, keyboard reaches the actions

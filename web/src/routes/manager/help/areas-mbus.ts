@@ -17,7 +17,7 @@ export const MBUS: HelpArea[] = [
           '"Add system…", then a name (the building or plant room) and how the server reaches the cable: an M-Bus gateway or serial-over-IP box by host:port (e.g. 192.168.1.50:10001), or a USB level converter on the server by its port (/dev/ttyUSB0, COM3).',
           'Baud rate: the speed the meters are set to, 300, 2400 or 9600 baud. 2400 is the usual one; all meters on one cable must use the same.',
           'Addressing: primary if every meter was given its own address 1–250 when installed; secondary if meters should be found and read by their serial number, manufacturer, version and type (no addresses to keep apart, and meters that share a primary address still work).',
-          'Schedule: when the server reads every meter by itself: every 15 minutes, every hour, daily at 02:00, or a croner pattern (minute hour day month weekday, e.g. "0 */6 * * *" for every six hours). Battery meters pay for each read: read them rarely.'
+          'Schedule: when the server reads every meter by itself: every 15 minutes, every hour, daily at 02:00, or a croner pattern (minute hour day month weekday, e.g. "0 */6 * * *" for every six hours). Battery meters pay for each read: read them rarely. "Scheduled reads on" pauses and resumes the schedule without losing it.'
         ]
       },
       {

@@ -9,8 +9,8 @@ import type { MbusAddressing, MbusDevice, MbusRun, MbusRunState, MbusSystem, Mbu
 export type { MbusAddressing, MbusDevice, MbusRun, MbusSystem, MbusTransport, ValveState };
 export type MbusBaud = MbusSystem['baud'];
 export type RunState = MbusRunState;
-/** What the form sends: a new system is enabled; `enabled` is changed on its own. */
-export type SystemInput = Omit<Required<MbusSystemInput>, 'enabled'>;
+/** What the form sends; `enabled` pauses the scheduled reads (a new system is enabled). */
+export type SystemInput = MbusSystemInput;
 
 export type Point = MeteringPoint;
 export type { ValveProfile };
@@ -21,7 +21,7 @@ export const listSystems = () => request<{ systems: MbusSystem[] }>('GET', '/mbu
 export const getSystem = (id: number, signal?: AbortSignal) =>
   request<{ system: MbusSystem; devices: MbusDevice[] }>('GET', `/mbus/systems/${id}`, undefined, { signal });
 export const createSystem = (input: SystemInput) => request<{ system: MbusSystem }>('POST', '/mbus/systems', input);
-export const changeSystem = (id: number, patch: Partial<SystemInput> & { enabled?: boolean }) =>
+export const changeSystem = (id: number, patch: Partial<SystemInput>) =>
   request<{ system: MbusSystem }>('PATCH', `/mbus/systems/${id}`, patch);
 export const deleteSystem = (id: number) => request<null>('DELETE', `/mbus/systems/${id}`);
 
