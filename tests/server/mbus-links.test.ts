@@ -1,7 +1,5 @@
 // The server's M-Bus links (issue 8, "Transports"): a real TCP socket to a listening server, and
 // a real serial port: a pseudo-terminal pair made by socat (CI installs it: apt-get install socat).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -9,6 +7,7 @@ import { LinkError } from '../../server/src/mbus/chunks';
 import { SerialLink } from '../../server/src/mbus/serial-link';
 import { parseHostPort, TcpLink } from '../../server/src/mbus/tcp-link';
 import { useTempDir } from './helpers';
+import { ptyPair } from './mbus-pty';
 
 const SND_NKE_5 = Uint8Array.from([0x10, 0x40, 0x05, 0x45, 0x16]); // protocols.md §8.8
 
@@ -81,24 +80,11 @@ describe('TcpLink', () => {
 
 const tempDir = useTempDir('readout-serial-');
 
-/** Two linked pseudo-terminals; fails (never skips) when socat is not installed. */
-async function ptyPair(): Promise<{ a: string; b: string }> {
-  if (spawnSync('socat', ['-V']).error) {
-    throw new Error('socat is needed for the serial-port test (a pseudo-terminal pair): install it, e.g. apt-get install -y socat');
-  }
-  const dir = tempDir();
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  cleanups.push(() => new Promise<void>((r) => { child.once('exit', () => r()); child.kill(); }));
-  for (let i = 0; i < 100 && !(existsSync(a) && existsSync(b)); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!existsSync(a) || !existsSync(b)) throw new Error('socat did not create the pseudo-terminal pair within 2 s');
-  return { a, b };
-}
+const pty = () => ptyPair(tempDir(), cleanups);
 
 describe('SerialLink', () => {
   test('bytes written at one end of a pseudo-terminal pair arrive at the other', async () => {
-    const { a, b } = await ptyPair();
+    const { a, b } = await pty();
     const master = await SerialLink.open(a, 2400);
     cleanups.push(() => master.close());
     const meter = await SerialLink.open(b, 2400);
@@ -120,7 +106,7 @@ describe('SerialLink', () => {
     await expect(SerialLink.open(join(dir, 'ttyNOPE'), 2400)).rejects.toThrow(
       `The serial port ${join(dir, 'ttyNOPE')} does not exist: check that the level converter is plugged in and the port name is right.`
     );
-    const { a } = await ptyPair();
+    const { a } = await pty();
     const first = await SerialLink.open(a, 2400);
     cleanups.push(() => first.close());
     await expect(SerialLink.open(a, 2400)).rejects.toThrow(`The serial port ${a} is busy: another program (or another M-Bus system) has it open.`);

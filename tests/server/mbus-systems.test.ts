@@ -10,7 +10,10 @@ import { configureMbusRunner, mbusRunner } from '../../server/src/mbus/runner';
 import { MbusSchedule } from '../../server/src/mbus/schedule';
 import { startSimBusServer, type SimBusServer } from '../../server/src/mbus/sim-server';
 import type { MbusDevice, MbusRun, MbusSystem } from '../../server/src/store/mbus';
+import { SimLine } from '../../shared/mbus/sim/line';
+import { SerialLink } from '../../server/src/mbus/serial-link';
 import { makeTestServer, request, useTempDir, type TestServer } from './helpers';
+import { ptyPair } from './mbus-pty';
 
 const SCALE = 20;
 /**
@@ -23,6 +26,7 @@ const tempDir = useTempDir();
 let server: TestServer;
 let admin: string;
 let sims: SimBusServer[] = [];
+const cleanups: (() => unknown)[] = [];
 
 beforeEach(async () => {
   server = await makeTestServer(tempDir());
@@ -32,6 +36,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await mbusRunner(deps()).stop();
   for (const s of sims.splice(0)) await s.close();
+  for (const f of cleanups.splice(0).reverse()) await f();
   server.close();
 });
 
@@ -324,10 +329,11 @@ describe('read', () => {
     expect(reading.volume / 1e6).toBeLessThanOrEqual(after.volumeM3);
     const d = (await devices(system.id)).find((x) => x.id === device.id)!;
     expect(d).toMatchObject({ lastReadAt: server.clock.now, lastError: null });
-    // the meter's readings API shows it
-    const readings = await api('GET', `/api/meters/${device.meterId}/readings`);
-    expect(readings.status).toBe(200);
-    expect(JSON.stringify(readings.body)).toContain(String(server.clock.now));
+    // the meter's newest reading, as the meter page shows it
+    const latest = await api('GET', `/api/meters/${device.meterId}/latest`);
+    expect(latest.status).toBe(200);
+    expect(latest.body.reading).toMatchObject({ meterId: device.meterId, at: server.clock.now });
+    expect(latest.body.reading.values.energy).toBeCloseTo(kwh, 6);
   });
 
   test('answers with wrong checksums: retries, no frame or reading stored, the device says why', async () => {
@@ -440,4 +446,56 @@ describe('valve (M11)', () => {
     const superuser = await server.as('superuser');
     expect((await api('PUT', '/api/mbus/valve-profiles/x', kam, superuser)).status).toBe(403);
   });
+});
+
+describe('serial system', () => {
+  /**
+   * The simulated segment behind one end of a pseudo-terminal pair, as a level converter puts a
+   * cable on a serial port: the server's system opens the other end.
+   */
+  async function serialSim(list: SimMbusMeter[]): Promise<{ bus: SimBus; path: string }> {
+    const { a, b } = await ptyPair(tempDir(), cleanups);
+    const bus = new SimBus({ meters: list, startEpochMs: Date.now() - 86_400_000 });
+    const port = await SerialLink.open(b, 2400);
+    const timers = { now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    const line = new SimLine(bus, { baud: 2400, timeScale: SCALE, timers });
+    const stop = new AbortController();
+    const pump = async (from: { read(ms: number, s: AbortSignal): Promise<Uint8Array | null> }, to: { write(b: Uint8Array): Promise<void> }) => {
+      while (!stop.signal.aborted) {
+        try {
+          const chunk = await from.read(60_000, stop.signal);
+          if (chunk) await to.write(chunk);
+        } catch {
+          return;
+        }
+      }
+    };
+    void pump(port, line);
+    void pump(line, port);
+    cleanups.push(async () => {
+      stop.abort();
+      line.close();
+      await port.close();
+    });
+    return { bus, path: a };
+  }
+
+  test('a system on a local serial port (8E1) scans and reads like one behind a gateway; a second system on the busy port fails with the sentence', async () => {
+    const { path } = await serialSim(meters.slice(0, 2));
+    const system = await addSystem(path, { transport: 'serial' });
+    const scan = await run(system.id, 'scan', { mode: 'primary', from: 1, to: 3 });
+    expect(scan).toMatchObject({ state: 'done', found: 2, errors: [] });
+    expect((await devices(system.id)).map((d) => d.serial)).toEqual(['71000001', '71000002']);
+    server.clock.now += 900_000;
+    const read = await run(system.id, 'read', {});
+    expect(read).toMatchObject({ state: 'done', found: 2, errors: [] });
+    const stored = server.db.prepare("select count(*) from frame where link = 'mbus' and source = ? and received_at = ?").pluck().get(`mbus:${system.id}`, server.clock.now) as number;
+    expect(stored).toBeGreaterThanOrEqual(2);
+
+    // another program (or another system's run) has the port open: the run fails with the sentence
+    const holder = await SerialLink.open(path, 2400);
+    cleanups.push(() => holder.close());
+    const blocked = await run(system.id, 'read', {});
+    expect(blocked).toMatchObject({ state: 'failed', message: `The serial port ${path} is busy: another program (or another M-Bus system) has it open.` });
+  }, 30_000);
 });

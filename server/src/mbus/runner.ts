@@ -107,6 +107,16 @@ export class MbusRunner {
     return active;
   }
 
+  /** The new run row; the line is released again when it cannot be written. */
+  #started(systemId: number, start: () => MbusRun): MbusRun {
+    try {
+      return start();
+    } catch (err) {
+      this.#active.delete(systemId);
+      throw err;
+    }
+  }
+
   /** Starts a scan; returns the run row at once (the scan goes on in the background). */
   scan(actor: Actor, systemId: number, o: { mode: 'primary' | 'secondary'; from?: number; to?: number }): MbusRun {
     const system = this.#store.get(actor.tenantId, systemId);
@@ -114,7 +124,7 @@ export class MbusRunner {
     const to = o.to ?? 250;
     const active = this.#claim(system, 'scan or read');
     const total = o.mode === 'primary' ? to - from + 1 : 0;
-    const run = this.#store.startRun(actor.tenantId, system.id, 'scan', o.mode, total, this.deps.now(), actor);
+    const run = this.#started(system.id, () => this.#store.startRun(actor.tenantId, system.id, 'scan', o.mode, total, this.deps.now(), actor));
     active.runId = run.id;
     active.done = this.#execute(actor, system, run, active, (ctx) => (o.mode === 'primary' ? this.#scanPrimary(ctx, from, to) : this.#scanSecondary(ctx)));
     return run;
@@ -133,7 +143,7 @@ export class MbusRunner {
     }
     const active = this.#claim(system, 'scan or read');
     const who = actor ?? SCHEDULE_ACTOR(tenantId);
-    const run = this.#store.startRun(tenantId, system.id, 'read', null, devices.length, this.deps.now(), actor);
+    const run = this.#started(system.id, () => this.#store.startRun(tenantId, system.id, 'read', null, devices.length, this.deps.now(), actor));
     active.runId = run.id;
     active.done = this.#execute(who, system, run, active, (ctx) => this.#readDevices(ctx, devices));
     return run;
@@ -210,11 +220,16 @@ export class MbusRunner {
       } catch (e) {
         log?.(`M-Bus run ${run.id}: storing the frames read failed: ${message(e)}`);
       }
-      if (active.controller.signal.aborted || isAbort(err)) {
-        this.#store.finishRun(run.id, 'cancelled', `Cancelled${active.cancelledBy ? ` by ${active.cancelledBy}` : ''} after ${ctx.done} of ${ctx.total}. ${ctx.summary()}`, now());
-      } else {
-        if (!(err instanceof LinkError) && !isLinkFailure(err)) log?.(`M-Bus run ${run.id} on system ${system.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        this.#store.finishRun(run.id, 'failed', linkSentence(err), now());
+      try {
+        if (active.controller.signal.aborted || isAbort(err)) {
+          this.#store.finishRun(run.id, 'cancelled', `Cancelled${active.cancelledBy ? ` by ${active.cancelledBy}` : ''} after ${ctx.done} of ${ctx.total}. ${ctx.summary()}`, now());
+        } else {
+          if (!(err instanceof LinkError) && !isLinkFailure(err)) log?.(`M-Bus run ${run.id} on system ${system.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          this.#store.finishRun(run.id, 'failed', linkSentence(err), now());
+        }
+      } catch (e) {
+        // the database is gone (shutdown): the next start fails the run as interrupted
+        log?.(`M-Bus run ${run.id}: could not record its end: ${message(e)}`);
       }
     } finally {
       await link?.close().catch(() => {});

@@ -50,7 +50,8 @@ function checkAddress(s: Pick<MbusSystemInput, 'transport' | 'address'>): void {
     } catch (err) {
       rejectField('address', (err as Error).message.replace(/^address: /, ''));
     }
-  } else if (!/^(\/dev\/[\w./-]+|COM\d{1,3})$/.test(s.address)) {
+  } else if (!/^(\/[\w./:+-]+|COM\d{1,3})$/.test(s.address)) {
+    // a device path (/dev/ttyUSB0, /dev/serial/by-id/…, a socat link such as /tmp/ttyV0) or a Windows port
     rejectField('address', `expected a serial port such as /dev/ttyUSB0 or COM3, got "${s.address.slice(0, 60)}"`);
   }
 }
