@@ -31,6 +31,7 @@ describe('checkSystem', () => {
     expect(checkSystem(tcp('[fe80::1]:10001'))).toEqual({});
     expect(checkSystem(tcp('/dev/ttyUSB0', { transport: 'serial' }))).toEqual({});
     expect(checkSystem(tcp('COM3', { transport: 'serial' }))).toEqual({});
+    expect(checkSystem(tcp('/dev/serial/by-id/usb-FTDI_FT232R-if00-port0', { transport: 'serial' }))).toEqual({});
   });
 
   test('each bad field gets its own sentence naming what was typed', () => {
@@ -38,6 +39,7 @@ describe('checkSystem', () => {
     expect(checkSystem(tcp('10.0.0.1:70000')).address).toBe('Port 70000 is outside 1–65535.');
     expect(checkSystem(tcp('bad host:10')).address).toBe('"bad host" is not a host name or IP address.');
     expect(checkSystem(tcp('ttyUSB0', { transport: 'serial' })).address).toBe('"ttyUSB0" is not a serial port: write e.g. /dev/ttyUSB0 or COM3.');
+    expect(checkSystem(tcp('/dev/tty USB0', { transport: 'serial' })).address).toBe('"/dev/tty USB0" is not a serial port: write e.g. /dev/ttyUSB0 or COM3.');
     expect(Object.keys(checkSystem(tcp('', { name: '  ' }))).sort()).toEqual(['address', 'name']);
   });
 

@@ -41,7 +41,7 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9]
 
 /**
  * The form's first check, field by field (empty: nothing to say). A gateway is host:port with a
- * port 1–65535; a serial port is a device path (/dev/ttyUSB0) or a Windows name (COM3).
+ * port 1–65535; a serial port is an absolute device path (/dev/ttyUSB0) or a Windows name (COM3).
  */
 export function checkSystem(input: SystemInput): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,7 +54,8 @@ export function checkSystem(input: SystemInput): Record<string, string> {
     else if (!HOST.test(m[1])) out.address = `"${m[1]}" is not a host name or IP address.`;
     else if (Number(m[2]) < 1 || Number(m[2]) > 65535) out.address = `Port ${m[2]} is outside 1–65535.`;
   } else if (!address) out.address = 'Give the serial port of the server, e.g. /dev/ttyUSB0 or COM3.';
-  else if (!/^(\/dev\/\S+|COM\d{1,3})$/i.test(address)) out.address = `"${address}" is not a serial port: write e.g. /dev/ttyUSB0 or COM3.`;
+  // any absolute device path (/dev/ttyUSB0, /dev/serial/by-id/…, a socat link), as the server takes it
+  else if (!/^(\/[\w./:+-]+|COM\d{1,3})$/.test(address)) out.address = `"${address}" is not a serial port: write e.g. /dev/ttyUSB0 or COM3.`;
   if (input.schedule !== null && !input.schedule.trim()) out.schedule = 'Write a croner pattern, e.g. 0 */6 * * * for every six hours.';
   else if (input.schedule !== null && !/^\S+( \S+){4,5}$/.test(input.schedule.trim()))
     out.schedule = `"${input.schedule.trim()}" is not a croner pattern: five fields (minute hour day month weekday), or six with seconds first.`;
