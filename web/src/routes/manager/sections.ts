@@ -31,7 +31,7 @@ export const SECTIONS: readonly Section[] = [
   {
     href: '/manager/operation',
     label: 'Operation',
-    text: 'Exports for billing, imports of customers and meters, meter exchanges.',
+    text: 'Exports for billing, imports of customers and meters, meter exchanges, wired M-Bus systems.',
     icon: 'M12 2v4m0 12v4M4.9 4.9l2.8 2.8m8.6 8.6 2.8 2.8M2 12h4m12 0h4M4.9 19.1l2.8-2.8m8.6-8.6 2.8-2.8'
   },
   {

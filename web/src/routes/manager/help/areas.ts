@@ -9,6 +9,7 @@ import { ALARMS } from './areas-alarms';
 import { ALERTS } from './areas-alerts';
 import { PERFORMANCE } from './areas-performance';
 import { CONSUMPTION } from './areas-consumption';
+import { MBUS } from './areas-mbus';
 
 export interface HelpArea {
   id: string;
@@ -25,7 +26,7 @@ export interface HelpArea {
   related?: string[];
 }
 
-export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS, ...PERFORMANCE, ...CONSUMPTION];
+export const AREAS: readonly HelpArea[] = [...OFFICE, ...ADMIN, ...HEAT, ...NOTIFICATIONS, ...ALARMS, ...ALERTS, ...PERFORMANCE, ...CONSUMPTION, ...MBUS];
 
 export const areaById = (id: string): HelpArea | undefined => AREAS.find((a) => a.id === id);
 
@@ -34,6 +35,6 @@ export const SECTIONS_OF_HELP: { title: string; ids: string[] }[] = [
   { title: 'Start', ids: ['home'] },
   { title: 'Meters', ids: ['meters', 'groups', 'map', 'meter'] },
   { title: 'Analysis', ids: ['consumption', 'heat', 'network', 'performance', 'alarms', 'alerts'] },
-  { title: 'Operation', ids: ['exports', 'imports', 'exchange'] },
+  { title: 'Operation', ids: ['exports', 'imports', 'exchange', 'mbus'] },
   { title: 'Configuration', ids: ['users', 'roles', 'tokens', 'devices', 'audit', 'erasure', 'mail', 'notifications'] }
 ];

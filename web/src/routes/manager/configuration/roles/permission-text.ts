@@ -18,6 +18,7 @@ export const PERMISSION_TEXT: Record<string, { title: string; text: string }> = 
   'users.manage': { title: 'Manage users', text: 'Create, change and disable logins. Administrators only.' },
   'devices.manage': { title: 'Manage field devices', text: 'Authorise field devices, set their routes, revoke them.' },
   'tokens.manage': { title: 'Manage API tokens', text: 'Create and revoke tokens for other systems.' },
+  disconnect: { title: 'Open and close valves', text: 'Open or close the valve of a wired M-Bus meter (remote disconnection); every command is in the audit log.' },
   'settings.manage': { title: 'Settings and jobs', text: 'How long readings are kept, mail, saved export formats, scheduled jobs.' },
   'permissions.manage': { title: 'Edit this matrix', text: 'Change what each role may do. Administrators only.' }
 };
