@@ -2,11 +2,14 @@ import { hash } from 'node:crypto';
 import { audit } from '../audit.js';
 import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/connection.js';
-import type { FrameStatus, FrameStore, WaitingFrame } from '../store/frames.js';
+import type { FrameLink, FrameStatus, FrameStore, WaitingFrame } from '../store/frames.js';
 import { WAITING_STATUSES } from '../store/frames.js';
 import type { ReadingStore } from '../store/readings.js';
 import { SETTING_COMPACT_FORMATS, type SettingStore } from '../store/settings.js';
 import { driverById, findDriver, type Driver } from '../../../shared/drivers/index.js';
+import { decodeMbusFrame, type MbusFrame } from '../../../shared/mbus/frame.js';
+import type { ManufacturerData } from '../../../shared/mbus/records.js';
+import type { MeterAddress } from '../../../shared/model/address.js';
 import { planReading, readPlanned, type ReadingPlan } from '../../../shared/drivers/plan.js';
 import type { Issue } from '../../../shared/model/decoded.js';
 import type { DataRecord } from '../../../shared/model/record.js';
@@ -36,6 +39,12 @@ export interface IncomingFrame {
   receivedAt: number;
   source: string;
   rssi: number | null;
+  /**
+   * 'mbus': a wired RSP_UD long frame (EN 13757-2), identified by its CI 72 header. The
+   * telegrams of one multi-telegram read carry the same source and receivedAt and make one
+   * reading (their records merged); each is stored as its own frame. Default 'wmbus'.
+   */
+  link?: FrameLink;
 }
 
 export type FrameOutcome = FrameStatus | 'duplicate';
@@ -79,6 +88,15 @@ interface Meter {
   driver: string | null;
 }
 
+/** The decoded telegrams of one wired read in a batch (same tenant, meter, source and time). */
+interface MbusRead {
+  tenantId: number;
+  meter: Meter;
+  at: number;
+  frames: MbusFrame[];
+  frameIds: number[];
+}
+
 interface TenantTally {
   frames: number;
   stored: number;
@@ -107,6 +125,26 @@ export function frameIdentity(f: Uint8Array): Identity | null {
   const manufacturer = manufacturerName(m);
   const serial = hex2(f[at + 3]) + hex2(f[at + 2]) + hex2(f[at + 1]) + hex2(f[at]);
   return { manufacturer, serial, text: `${manufacturer} ${serial}` };
+}
+
+/**
+ * The meter a wired RSP_UD names in its long transport header (CI 72 at byte 6; ID at 7, M at 11,
+ * protocols.md §8.2/§8.10). Null unless the bytes are one complete long frame with the right
+ * checksum and stop byte: a damaged frame names no meter.
+ */
+export function mbusIdentity(f: Uint8Array): Identity | null {
+  if (f.length < 21 || f[0] !== 0x68 || f[3] !== 0x68 || f[1] !== f[2] || f.length !== f[1] + 6 || f[6] !== 0x72) return null;
+  let cs = 0;
+  for (let i = 4; i < f.length - 2; i++) cs += f[i];
+  if ((cs & 0xff) !== f[f.length - 2] || f[f.length - 1] !== 0x16) return null;
+  const manufacturer = manufacturerName(f[11] | (f[12] << 8));
+  const serial = hex2(f[10]) + hex2(f[9]) + hex2(f[8]) + hex2(f[7]);
+  return { manufacturer, serial, text: `${manufacturer} ${serial}` };
+}
+
+/** The identity of a stored frame's bytes, by its link. */
+function identityOf(raw: Uint8Array, link: FrameLink): Identity | null {
+  return link === 'mbus' ? mbusIdentity(raw) : frameIdentity(stripCrcs(raw, 'auto').frame);
 }
 
 /**
@@ -190,13 +228,17 @@ export class Ingest {
       const tally = new Map<number, TenantTally>();
       const tenantsBySource = new Map<string, number[]>();
       const learnt = new Set<number>();
+      /** Wired reads of this batch: their decoded telegrams, merged into one reading after the loop. */
+      const reads = new Map<string, MbusRead>();
 
       for (let index = 0; index < batch.length; index++) {
         const f = batch[index];
         const bytes = plainBytes(f.bytes);
-        const norm = stripCrcs(bytes, 'auto').frame;
+        const link = f.link ?? 'wmbus';
+        // a wired frame has no link-layer CRCs: its digest is of the bytes as they came
+        const norm = link === 'mbus' ? bytes : stripCrcs(bytes, 'auto').frame;
         const digest = hash('sha256', norm, 'buffer').subarray(0, 16);
-        const ident = frameIdentity(norm);
+        const ident = link === 'mbus' ? mbusIdentity(bytes) : frameIdentity(norm);
 
         let candidates = tenantsBySource.get(f.source);
         if (candidates === undefined) {
@@ -246,9 +288,18 @@ export class Ingest {
         // Raw first (decision 3): the frame row is written whatever the decoder makes of the bytes
         // (it returns issues, never throws; a bug in it is caught and the frame kept as 'failed'),
         // and before the reading made from it.
-        const out = this.#decode(tenantId, bytes, meter, ident, learnt, now);
+        let out: { status: FrameStatus; reason: string | null; columns: ReadingColumns | null };
+        let wired: MbusFrame | null = null;
+        if (link === 'mbus') {
+          const w = this.#decodeWired(bytes, meter, ident);
+          out = { status: w.status, reason: w.reason, columns: null };
+          wired = w.frame;
+        } else {
+          out = this.#decode(tenantId, bytes, meter, ident, learnt, now);
+        }
         const frameId = this.frames.insert({
           tenantId,
+          link,
           digest,
           raw: bytes,
           meterId: meter?.id ?? null,
@@ -271,6 +322,32 @@ export class Ingest {
         if (out.reason) r.reason = out.reason;
         results[index] = r;
         byFrame.set(frameId, r);
+        if (wired) {
+          const key = `${tenantId} ${meter!.id} ${f.source} ${f.receivedAt}`;
+          let read = reads.get(key);
+          if (read === undefined) reads.set(key, (read = { tenantId, meter: meter!, at: f.receivedAt, frames: [], frameIds: [] }));
+          read.frames.push(wired);
+          read.frameIds.push(frameId);
+        }
+      }
+
+      // One reading per wired read: the records of all its telegrams (protocols.md §8.7).
+      for (const read of reads.values()) {
+        const made = this.#wiredReading(read.meter, read.frames);
+        if (made.columns) {
+          this.readings.put(read.meter.id, read.at, made.columns);
+          this.#wrote(read.tenantId, read.meter.id);
+        } else if (made.reason) {
+          const t = tally.get(read.tenantId)!;
+          for (const id of read.frameIds) {
+            this.frames.setStatus(id, 'failed', made.reason, read.meter.id, null);
+            const r = byFrame.get(id)!;
+            r.status = 'failed';
+            r.reason = made.reason;
+            t.decoded--;
+            t.waiting++;
+          }
+        }
       }
 
       // A full frame taught a compact format: keep it for every receiver, decode what waited for it.
@@ -352,7 +429,7 @@ export class Ingest {
     return this.#notifying(now, () => {
       const rows = this.frames
         .waitingForMeters(tenantId, [...wanted], REDECODE_LIMIT)
-        .filter((r) => wanted.has(r.address ?? frameIdentity(stripCrcs(plainBytes(r.raw), 'auto').frame)?.text ?? ''));
+        .filter((r) => wanted.has(r.address ?? identityOf(plainBytes(r.raw), r.link)?.text ?? ''));
       return this.#redecodeRows(tenantId, rows, now);
     });
   }
@@ -491,6 +568,96 @@ export class Ingest {
     }
   }
 
+  /**
+   * One wired telegram on its own: 'failed' when it is not a valid RSP_UD (a wrong checksum never
+   * becomes a reading, EN 13757-2 via protocols.md §8.2), 'unknown-meter' while the tenant has no
+   * meter with its header's identity, else 'decoded' with the frame (its reading is made per read).
+   */
+  #decodeWired(raw: Uint8Array, meter: Meter | undefined, ident: Identity | null): { status: FrameStatus; reason: string | null; frame: MbusFrame | null } {
+    const d = decodeMbusFrame(raw);
+    if (!d.ok) return { ...classify(d.issues), frame: null };
+    if (!meter && ident) return { status: 'unknown-meter', reason: `no meter ${ident.text} in this utility`, frame: null };
+    if (!meter || !d.value.address) return { status: 'failed', reason: 'the frame has no long transport header (CI 72) naming a meter', frame: null };
+    return { status: 'decoded', reason: null, frame: d.value };
+  }
+
+  /**
+   * The reading of one wired read: the records of its telegrams in order (DIF 1F "more records
+   * follow" ends all but the last, EN 13757-3 via protocols.md §8.7) read by the meter's driver.
+   * `reason` when the driver failed (our bug: the frames are kept as 'failed').
+   */
+  #wiredReading(meter: Meter, frames: readonly MbusFrame[]): { columns: ReadingColumns | null; reason: string | null } {
+    try {
+      const first = frames[0];
+      const address = first.address as MeterAddress;
+      const records: DataRecord[] = [];
+      for (const f of frames) for (const r of f.records) records.push(r);
+      const last = frames[frames.length - 1].manufacturerData;
+      const manufacturerData: ManufacturerData | null = last && !last.moreRecordsFollow ? last : null;
+      const driver = (meter.driver ? driverById(meter.driver) : undefined) ?? findDriver(address);
+      const input = { address, status: first.status ?? null, records, manufacturerData };
+      const reading = readPlanned(this.#plan(driver, records), input);
+      const c = readingColumns(reading, first.status ?? null);
+      const empty =
+        c.energy === null && c.volume === null && c.flow === null && c.power === null && c.tFlow === null && c.tReturn === null && c.info === null && c.extra === null;
+      return { columns: empty ? null : c, reason: null };
+    } catch (err) {
+      return { columns: null, reason: clean(`decoder error: ${err instanceof Error ? err.message : String(err)}`) };
+    }
+  }
+
+  /**
+   * Decodes again the wired read `row` belongs to: every stored telegram with its source, time and
+   * identity, so that the read still makes one reading. Marks them in `done`.
+   */
+  #redecodeWired(
+    tenantId: number,
+    row: WaitingFrame,
+    now: number,
+    done: Set<number>,
+    counts: RedecodeCounts,
+    onResult?: (frameId: number, status: FrameStatus, reason: string | null) => void
+  ): void {
+    const ident = parseIdentity(row.address) ?? mbusIdentity(plainBytes(row.raw));
+    let meter: Meter | undefined;
+    if (row.meterId !== null) meter = this.#meterById.get(row.meterId, tenantId) as Meter | undefined;
+    if (!meter && ident) meter = this.frames.meterByAddress(tenantId, ident.manufacturer, ident.serial);
+    const group = ident
+      ? this.frames.mbusRead(tenantId, row.source, row.receivedAt).filter((f) => {
+          if (meter && f.meterId === meter.id) return true;
+          return (parseIdentity(f.address) ?? mbusIdentity(plainBytes(f.raw)))?.text === ident.text;
+        })
+      : [row];
+    const decoded: MbusFrame[] = [];
+    const ids: number[] = [];
+    for (const f of group) {
+      done.add(f.id);
+      const out = this.#decodeWired(plainBytes(f.raw), meter, ident);
+      this.frames.setStatus(f.id, out.status, out.reason, meter?.id ?? null, out.status === 'decoded' ? now : null);
+      counts.frames++;
+      if (out.frame) {
+        decoded.push(out.frame);
+        ids.push(f.id);
+      } else {
+        counts.waiting++;
+        onResult?.(f.id, out.status, out.reason);
+      }
+    }
+    if (!decoded.length) return;
+    const made = this.#wiredReading(meter!, decoded);
+    if (made.columns) {
+      this.readings.put(meter!.id, row.receivedAt, made.columns);
+      this.#wrote(tenantId, meter!.id);
+    }
+    for (const id of ids) {
+      if (made.reason) {
+        this.frames.setStatus(id, 'failed', made.reason, meter!.id, null);
+        counts.waiting++;
+      } else counts.decoded++;
+      onResult?.(id, made.reason ? 'failed' : 'decoded', made.reason);
+    }
+  }
+
   /** The driver's plan for this record layout (readPlanned gives what applyDriver would). */
   #plan(driver: Driver, records: readonly DataRecord[]): ReadingPlan {
     let byLayout = this.#plans.get(driver);
@@ -515,14 +682,21 @@ export class Ingest {
     now: number,
     onResult?: (frameId: number, status: FrameStatus, reason: string | null) => void
   ): RedecodeCounts {
-    const counts: RedecodeCounts = { frames: rows.length, decoded: 0, waiting: 0 };
+    const counts: RedecodeCounts = { frames: 0, decoded: 0, waiting: 0 };
     const learnt = new Set<number>();
+    const done = new Set<number>();
     for (const row of rows) {
+      if (done.has(row.id)) continue;
+      if (row.link === 'mbus') {
+        this.#redecodeWired(tenantId, row, now, done, counts, onResult);
+        continue;
+      }
+      counts.frames++;
       let meter: Meter | undefined;
       if (row.meterId !== null) meter = this.#meterById.get(row.meterId, tenantId) as Meter | undefined;
       const raw = plainBytes(row.raw);
       // the address column is empty while a meter is linked; a frame unlinked since reads it from its bytes
-      const ident = parseIdentity(row.address) ?? frameIdentity(stripCrcs(raw, 'auto').frame);
+      const ident = parseIdentity(row.address) ?? identityOf(raw, row.link);
       if (!meter && ident) meter = this.frames.meterByAddress(tenantId, ident.manufacturer, ident.serial);
       const out = this.#decode(tenantId, raw, meter, ident, learnt, now);
       this.frames.setStatus(row.id, out.status, out.reason, meter?.id ?? null, out.status === 'decoded' ? now : null);

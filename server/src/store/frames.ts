@@ -10,8 +10,13 @@ export type FrameStatus = 'decoded' | 'no-key' | 'unknown-format' | 'unknown-met
 export const FRAME_STATUSES: readonly FrameStatus[] = ['decoded', 'no-key', 'unknown-format', 'unknown-meter', 'failed'];
 export const WAITING_STATUSES: readonly FrameStatus[] = ['no-key', 'unknown-format', 'unknown-meter', 'failed'];
 
+/** How a frame's bytes are decoded: wireless M-Bus (EN 13757-4) or a wired RSP_UD (EN 13757-2). */
+export type FrameLink = 'wmbus' | 'mbus';
+
 export interface NewFrame {
   tenantId: number;
+  /** Default 'wmbus'. */
+  link?: FrameLink;
   digest: Uint8Array;
   raw: Uint8Array;
   meterId: number | null;
@@ -26,6 +31,7 @@ export interface NewFrame {
 export interface StoredFrame {
   id: number;
   tenantId: number;
+  link: FrameLink;
   meterId: number | null;
   address: string | null;
   receivedAt: number;
@@ -45,6 +51,8 @@ export interface DuplicateOf {
 
 export interface WaitingFrame {
   id: number;
+  link: FrameLink;
+  source: string;
   raw: Uint8Array;
   meterId: number | null;
   address: string | null;
@@ -72,7 +80,7 @@ export interface Gateway {
  */
 export const DEDUPE_BUCKET_MS = 3_600_000;
 
-const FRAME_COLUMNS = `f.id, f.tenant_id as tenantId, f.meter_id as meterId, coalesce(f.address, m.manufacturer || ' ' || m.serial) as address,
+const FRAME_COLUMNS = `f.id, f.tenant_id as tenantId, f.link, f.meter_id as meterId, coalesce(f.address, m.manufacturer || ' ' || m.serial) as address,
   f.received_at as receivedAt, f.rssi, f.source, f.status, f.reason, f.decoded_at as decodedAt`;
 const FRAME_FROM = 'frame f left join meter m on m.id = f.meter_id';
 
@@ -87,6 +95,7 @@ export class FrameStore {
   readonly #best;
   readonly #status;
   readonly #raw;
+  readonly #read;
 
   constructor(private readonly db: Db) {
     this.#gateway = db.prepare('select id from gateway where tenant_id = ? and name = ?').pluck();
@@ -101,8 +110,12 @@ export class FrameStore {
     );
     this.#receptions = db.prepare('select count(*) from frame_reception where frame_id = ?').pluck();
     this.#insert = db.prepare(
-      `insert into frame (tenant_id, digest, raw, meter_id, address, received_at, rssi, source, status, reason, decoded_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `insert into frame (tenant_id, digest, raw, meter_id, address, received_at, rssi, source, status, reason, decoded_at, link)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    );
+    this.#read = db.prepare(
+      `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+        where tenant_id = ? and received_at / ${DEDUPE_BUCKET_MS} = ? and +received_at = ? and source = ? and link = 'mbus' order by id`
     );
     this.#reception = db.prepare(
       'insert into frame_reception (frame_id, source, received_at, rssi) values (?, ?, ?, ?) on conflict do nothing'
@@ -146,7 +159,7 @@ export class FrameStore {
 
   insert(f: NewFrame, decodedAt: number | null): number {
     return Number(
-      this.#insert.run(f.tenantId, f.digest, f.raw, f.meterId, f.address, f.receivedAt, f.rssi, f.source, f.status, f.reason, decodedAt)
+      this.#insert.run(f.tenantId, f.digest, f.raw, f.meterId, f.address, f.receivedAt, f.rssi, f.source, f.status, f.reason, decodedAt, f.link ?? 'wmbus')
         .lastInsertRowid
     );
   }
@@ -164,10 +177,18 @@ export class FrameStore {
     this.#status.run(status, reason, meterId, decodedAt, meterId, frameId);
   }
 
+  /**
+   * The telegrams of one wired read: stored with the same source and time (Ingest stores every
+   * telegram of a multi-telegram read with the read's instant), in the order they came.
+   */
+  mbusRead(tenantId: number, source: string, receivedAt: number): WaitingFrame[] {
+    return this.#read.all(tenantId, Math.trunc(receivedAt / DEDUPE_BUCKET_MS), receivedAt, source) as WaitingFrame[];
+  }
+
   /** Frames still waiting for a key, a format or a meter, oldest first. */
   waiting(tenantId: number, opts: { statuses: readonly FrameStatus[]; meterIds?: readonly number[]; limit: number }): WaitingFrame[] {
     const params: unknown[] = [tenantId, ...opts.statuses];
-    let sql = `select id, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+    let sql = `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
       where tenant_id = ? and status <> 'decoded' and status in (${opts.statuses.map(() => '?').join(', ')})`;
     if (opts.meterIds) {
       if (opts.meterIds.length === 0) return [];
@@ -184,7 +205,7 @@ export class FrameStore {
     if (addresses.length === 0) return [];
     return this.db
       .prepare(
-        `select id, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+        `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
           where tenant_id = ? and status <> 'decoded' and status = 'unknown-meter'
             and (address is null or address in (select value from json_each(?))) order by id limit ?`
       )
