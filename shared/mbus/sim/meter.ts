@@ -35,6 +35,9 @@ export const BAUD_BY_CI: Readonly<Record<number, number>> = {
   0xbf: 38400,
 };
 
+/** How long after an answer a REQ_UD2 with the same FCB still means "repeat it". */
+export const REPEAT_WINDOW_MS = 10_000;
+
 export class SimMeter {
   readonly config: SimMbusMeter;
   readonly physics: SimPhysics;
@@ -49,6 +52,7 @@ export class SimMeter {
   #telegram = -1;
   #telegramCount = 1;
   #last: Uint8Array | null = null;
+  #lastAt = -Infinity;
   #access: number;
   readonly #startEpochMs: number;
 
@@ -89,12 +93,17 @@ export class SimMeter {
    * REQ_UD2 (§8.7). With FCV set, the same FCB as the previous request repeats the previous
    * telegram (the master lost it); a toggled FCB gives the next one. Without FCV every request
    * is a new one. After the last telegram of a multi-telegram answer the next starts over.
+   * Sim choice: a repeat is honoured within REPEAT_WINDOW_MS of the previous answer (a master
+   * retries within its answer timeout); the same FCB much later, from a master that started
+   * afresh without SND_NKE, is a new read, as many meters treat it.
    */
   requestData(c: number, nowMs: number): Uint8Array {
     const fcv = (c & C.FCV) !== 0;
     const fcb = (c & C.FCB) !== 0;
-    if (fcv && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
+    const recent = nowMs - this.#lastAt <= REPEAT_WINDOW_MS && nowMs >= this.#lastAt;
+    if (fcv && recent && this.#fcb !== null && this.#fcb === fcb && this.#last) return this.#last;
     if (fcv) this.#fcb = fcb;
+    this.#lastAt = nowMs;
     const next = this.#telegram + 1 < this.#telegramCount && this.#telegram >= 0 ? this.#telegram + 1 : 0;
     this.#last = this.#telegramFrame(next, nowMs);
     return this.#last;

@@ -160,14 +160,18 @@ describe('link layer: addressing and FCB', () => {
   it('same FCB repeats the telegram, toggled FCB gives a new one, SND_NKE resets', () => {
     const b = bus();
     const a = b.answer(REQ(1, true), T0)!;
-    const repeat = b.answer(REQ(1, true), T0 + 60_000)!;
+    const repeat = b.answer(REQ(1, true), T0 + 1000)!;
     expect(toHex(repeat)).toBe(toHex(a));
-    const next = b.answer(REQ(1, false), T0 + 60_000)!;
+    const next = b.answer(REQ(1, false), T0 + 2000)!;
     expect(decoded(next).accessNumber).toBe((decoded(a).accessNumber! + 1) & 0xff);
     expect(b.answer(NKE(1), T0)).toEqual(Uint8Array.of(ACK));
     // after a link reset the same FCB as before is a new request
-    const fresh = b.answer(REQ(1, false), T0 + 120_000)!;
+    const fresh = b.answer(REQ(1, false), T0 + 3000)!;
     expect(decoded(fresh).accessNumber).toBe((decoded(next).accessNumber! + 1) & 0xff);
+    // the same FCB long after the last answer (a master started afresh) is a new read too
+    const later = b.answer(REQ(1, false), T0 + 3_600_000)!;
+    expect(decoded(later).accessNumber).toBe((decoded(fresh).accessNumber! + 1) & 0xff);
+    expect(rec(decoded(later), '0406') as number).toBeGreaterThan(rec(decoded(fresh), '0406') as number);
     // SND_NKE also restarts a multi-telegram read at its first telegram
     b.answer(REQ(2, true), T0);
     b.answer(REQ(2, false), T0);
