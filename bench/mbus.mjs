@@ -142,7 +142,7 @@ function describe(label, r, scale) {
   const limit = limitSeconds(r.stats);
   progress(
     `${label}: ${r.telegrams} telegrams, ${r.stats.exchanges} exchanges, ${r.stats.bytesSent} + ${r.stats.bytesReceived} bytes; ` +
-      `${(r.ms / 1000).toFixed(2)} s wall × ${scale} = ${line.toFixed(1)} s line time, limit ${limit.toFixed(1)} s → ${(line / limit).toFixed(3)}` +
+      `${(r.ms / 1000).toFixed(2)} s ${r.virtual ? 'virtual' : `wall × ${scale}`} = ${line.toFixed(1)} s line time, limit ${limit.toFixed(1)} s → ${(line / limit).toFixed(3)}` +
       (r.errors.length ? `; ${r.errors.length} error(s), first: ${r.errors[0]}` : '')
   );
   return { line, limit, ratio: line / limit };
@@ -172,7 +172,7 @@ export async function run(report, only = () => true) {
   if (only('mbus.readall.virtual.ratio')) {
     const timers = new lib.VirtualTimers({ startMs: START, idle: (f) => setImmediate(f) });
     const line = new lib.SimLine(bus(), { baud: BAUD, timeScale: 1, timers });
-    const r = await readAll(lib, line, meters, 1, () => timers.now());
+    const r = { ...(await readAll(lib, line, meters, 1, () => timers.now())), virtual: true };
     line.close();
     report('mbus.readall.virtual.ratio', describe('read-all, virtual time', r, 1).ratio, 'ratio');
   }
@@ -231,7 +231,7 @@ async function search(lib, meters, bus, scale, timers, now, label) {
   progress(
     `${label}: ${hits.length}/${meters.length} found${missing.length ? ` (missing ${missing.slice(0, 4).map((m) => m.id).join(', ')}${missing.length > 4 ? ' …' : ''})` : ''}; ` +
       `${stats.exchanges} exchanges (${link.silent} silent), ${stats.bytesSent} + ${stats.bytesReceived} bytes; ` +
-      `${(ms / 1000).toFixed(2)} s × ${scale} = ${lineS.toFixed(1)} s line time, limit ${limit.toFixed(1)} s → ${(lineS / limit).toFixed(3)}; ` +
+      `${(ms / 1000).toFixed(2)} s ${timers === realTimers ? `wall × ${scale}` : 'virtual'} = ${lineS.toFixed(1)} s line time, limit ${limit.toFixed(1)} s → ${(lineS / limit).toFixed(3)}; ` +
       `with the ${silentWait.toFixed(1)} s the standard lets silent probes wait → ${(lineS / (limit + silentWait)).toFixed(3)}`
   );
   return { ratio: lineS / limit, stdRatio: lineS / (limit + silentWait), found: found.size, stats, silent: link.silent, line: lineS, limit };

@@ -1,10 +1,13 @@
 // `npm run mbus -- scan tcp://…` against the simulated bus on a real TCP socket: the CLI's main()
 // with the real TCP connection and captured stdout/stderr, as a person at a terminal sees it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTcp, EXIT, main, parseArgs, parseTcpUrl, type CliIo } from '../../../server/cli/mbus';
 import { startSimBusServer } from '../../../server/src/mbus/sim-server';
 import { SimBus, simSegment, type SimMbusMeter } from '../../../shared/mbus/sim/index';
+import { projectRoot } from '../../../server/src/paths';
 
 const START = Date.UTC(2026, 2, 1);
 const SCALE = 10; // the simulated bus and the CLI's waits run 10 times faster than the line
@@ -166,5 +169,45 @@ describe('mbus scan against the simulated bus over TCP', () => {
       code2 = await main(['scan', url, '--baud', '9600', '--timeout-scale', String(SCALE), '--from', '7', '--to', '7'], io());
     }
     expect(code2).toBe(EXIT.OK);
+  });
+});
+
+describe('the built program (npm run mbus; npm test builds first)', () => {
+  const entry = join(projectRoot, 'dist/server/server/cli/mbus.js');
+
+  function run(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, out: () => out, err: () => err, exit };
+  }
+
+  it('prints the table on stdout and exits 0', async () => {
+    const { url } = await simBus(three());
+    const p = run(['scan', url, '--baud', '9600', '--timeout-scale', String(SCALE), '--from', '3', '--to', '8']);
+    expect(await p.exit).toBe(EXIT.OK);
+    expect(rows(p.out()).map((x) => x[3])).toEqual(['71000004', '52000007']);
+    expect(p.err()).toContain('6/6 probed, 2 found');
+  });
+
+  it('Ctrl-C (SIGINT) cancels the scan and exits 130', async () => {
+    const { url } = await simBus(three());
+    const p = run(['scan', url, '--baud', '9600', '--timeout-scale', String(SCALE)]);
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (p.err().includes('found primary address 4')) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(EXIT.CANCELLED);
+    expect(p.err()).toContain('mbus: cancelling (Ctrl-C again to quit at once)');
+    expect(p.err()).toContain('mbus: scan cancelled');
+    expect(p.err()).not.toContain('251/251');
   });
 });
