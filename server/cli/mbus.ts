@@ -42,7 +42,10 @@ export const USAGE = `usage: mbus scan tcp://host:port [--baud 300|2400|9600] [-
   --secondary        search secondary addresses instead of primary ones
   --read             also read each meter found and show its main values
   --from A --to B    primary scan of addresses A to B only (default 0 to 250)
-  --timeout-scale N  divide every wait by N (only for a simulated bus running N times faster)`;
+  --timeout-scale N  divide every wait by N (only for a simulated bus running N times faster)
+
+exit codes: 0 meters found and read, 2 bad command line, 3 no connection or it broke,
+            4 some meters could not be read, 5 no meter answered, 130 cancelled (Ctrl-C)`;
 
 export interface ScanCommand {
   host: string;

@@ -137,6 +137,7 @@ describe('TransportMbusLink over Web Serial with the simulated bus', () => {
   it('a waiting read gets the bytes the moment they arrive', async () => {
     const { port, transport, link } = await openLink([]);
     const pending = link.read(5_000);
+    await expect(link.read(10)).rejects.toThrow('another read is already waiting');
     setTimeout(() => port.emit([0xe5]), 5);
     expect(Array.from((await pending)!)).toEqual([0xe5]);
     await link.release();

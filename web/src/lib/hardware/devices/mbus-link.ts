@@ -36,6 +36,7 @@ export class TransportMbusLink implements MbusLink {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.#queue.length > 0) return Promise.resolve(this.#takeAll());
     if (this.#ended) return Promise.reject(this.#ended);
+    if (this.#wake) return Promise.reject(new Error('TransportMbusLink.read: another read is already waiting (one master per link)'));
     return new Promise<Uint8Array | null>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
