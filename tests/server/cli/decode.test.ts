@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonlDecoder, explain } from '../../../server/cli/decode.js';
+import { fromHex, toHex } from '../../../shared/bytes/hex.js';
 
 // protocols.md §10 vectors
 const TV4 = '2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24';
@@ -43,6 +44,61 @@ describe('decode --jsonl (conformance/README.md decoder contract)', () => {
       '68464668084a72447744772d2c3404060000000406ce86000004ff073444020004ff08f8ce0100041411680300043B0f02000002593c19025da41104ff220000000004a5ff21c7d02700d916';
     const a = JSON.parse(d.line(JSON.stringify({ hex: tv10, link: 'mbus' })));
     expect(a).toMatchObject({ ok: true, manufacturer: 'KAM', id: '77447744', version: 0x34, deviceType: 4, accessNumber: 6, status: 0 });
+  });
+});
+
+describe('decode --jsonl link "mbus": wired frames in, records out', () => {
+  const ask = (d: JsonlDecoder, hex: string) => JSON.parse(d.line(JSON.stringify({ hex, link: 'mbus' })));
+  const TV10 =
+    '68464668084a72447744772d2c3404060000000406ce86000004ff073444020004ff08f8ce0100041411680300043B0f02000002593c19025da41104ff220000000004a5ff21c7d02700d916';
+
+  it('a RSP_UD gives every record in frame order, scaled to its unit; the Kamstrup driver names E8/E9 (TV-10, protocols.md §3.8)', () => {
+    const a = ask(new JsonlDecoder(), TV10);
+    expect(a.ok).toBe(true);
+    expect(a.records.map((r: { value: unknown; unit: string }) => [r.value, r.unit])).toEqual([
+      [34510, 'kWh'], [148532, 'm3C'], [118520, 'm3C'], [2232.49, 'm3'], [0.527, 'm3/h'], [64.6, '°C'], [45.16, '°C'], [0, ''],
+      [expect.closeTo(43489.1833, 3), 'h'],
+    ]);
+  });
+
+  it('a frame that failed its checksum is refused with the checksum in the reason, never decoded', () => {
+    const d = new JsonlDecoder();
+    const bad = TV10.slice(0, -4) + 'D816'; // checksum D9 → D8
+    expect(ask(d, bad)).toEqual({ ok: false, error: 'checksum D8, computed D9' });
+    const stop = TV10.slice(0, -2) + '17';
+    expect(ask(d, stop).ok).toBe(false);
+    expect(ask(d, TV10.slice(0, 60)).ok).toBe(false); // cut in the middle
+    expect(ask(d, TV10).ok).toBe(true); // the decoder carries on
+  });
+
+  it('a CI 70 application error is ok:false with the error named (libmbus application_busy.hex)', () => {
+    expect(ask(new JsonlDecoder(), '68040468080170088116')).toEqual({ ok: false, error: 'application error (CI 70): code 08 (application busy)' });
+  });
+
+  it('E5, short and control frames carry no meter header: ok:true, null header, no records', () => {
+    const d = new JsonlDecoder();
+    const empty = { ok: true, manufacturer: null, id: null, version: null, deviceType: null, accessNumber: null, status: null, records: [] };
+    expect(ask(d, 'E5')).toEqual(empty);
+    expect(ask(d, '107B05 8016')).toEqual(empty); // REQ_UD2 to 5 (§8.8)
+    expect(ask(d, '1040054516')).toEqual(empty); // SND_NKE to 5
+    expect(ask(d, '6803036853FE50A116')).toEqual(empty); // application reset broadcast (§8.8)
+    expect(ask(d, '1040054616')).toEqual({ ok: false, error: 'checksum 46, computed 45' });
+    expect(ask(d, '104005')).toEqual({ ok: false, error: 'short frame needs 5 bytes, got 3' });
+    expect(ask(d, '5C16').error).toMatch(/^start byte 5C: expected 68/);
+  });
+
+  it('a telegram of a multi-telegram read (DIF 1F at the end) gives its records and no record for the marker', () => {
+    // TV-10's records with DIF 1F (more records follow) before the checksum, L and CS recomputed
+    const body = fromHex(TV10).subarray(4, -2);
+    const more = new Uint8Array([...body, 0x1f]);
+    let cs = 0;
+    for (const b of more) cs = (cs + b) & 0xff;
+    const frame = new Uint8Array([0x68, more.length, more.length, 0x68, ...more, cs, 0x16]);
+    const d = new JsonlDecoder();
+    const a = ask(d, toHex(frame));
+    expect(a.ok).toBe(true);
+    // the same nine records as the frame without the marker; the marker itself is not a reading
+    expect(a.records).toEqual(ask(d, TV10).records);
   });
 });
 

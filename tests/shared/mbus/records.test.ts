@@ -280,6 +280,37 @@ describe('VIF, extension tables and orthogonal VIFE (§3.5, §3.6)', () => {
     expect(one('9410DA6F 34145A1B')).toMatchObject({ unit: 'datetime', function: 'maximum', tariff: 1 });
   });
 
+  // The two libmbus corpus frames that keep mbus.all at 73/75: libmbus ignores these combinable
+  // VIFEs (README "libmbus is a reference, not an oracle") and prints the VIF's own unit. EN 13757-3
+  // Table 15 (protocols.md §3.6) makes the record a duration or a date; the values prove it.
+  it('VIFE E101 ufnn: duration of a limit exceedance in s, not a flow (SEN Pollustat, real bytes)', () => {
+    // 04 BE 50: 32-bit, VIF 3E volume flow m3/h, VIFE 50 = lower limit, first, nn=00 seconds.
+    // 11 582 321 s = 134 days of a 183-day on-time; 11.6 million m3/h would be absurd.
+    expect(one('04BE50 71BBB000')).toMatchObject({
+      value: 11582321, unit: 's', quantity: 'volume flow lower limit first exceedance duration',
+    });
+    // VIFE 58 = upper limit (u bit 3), first, seconds
+    expect(one('04BE58 F4020000')).toMatchObject({
+      value: 756, unit: 's', quantity: 'volume flow upper limit first exceedance duration',
+    });
+    // nn=01 minutes becomes seconds, nn=10 hours stays hours
+    expect(one('04BE51 02000000')).toMatchObject({ value: 120, unit: 's' });
+    expect(one('04BE5E 03000000')).toMatchObject({ value: 3, unit: 'h', quantity: 'volume flow upper limit last exceedance duration' });
+  });
+
+  it('VIFE E110 1f1b: the 32-bit value is a type F date (Landis+Gyr T230, real bytes)', () => {
+    // 94 10 DA 6F: maximum, tariff 1, flow temperature 0.1 °C, VIFE 6F = date of last end.
+    // 32 14 7A 18 → 2011-08-26 20:50 (the frame was read 2012-01-13); as a number it would be 41 million °C.
+    expect(one('9410DA6F 32147A18')).toMatchObject({
+      value: '2011-08-26T20:50', unit: 'datetime', quantity: 'flow temperature date of last end', function: 'maximum', tariff: 1,
+    });
+    expect(one('9410DE6F 2B0B6918')).toMatchObject({ value: '2011-08-09T11:43', quantity: 'return temperature date of last end' });
+    // all-zero: no date set yet, flagged invalid rather than read as 0 kW
+    const r = one('9410AD6F 00000000');
+    expect(r.unit).toBe('datetime');
+    expect(String(r.value)).toMatch(/^invalid/);
+  });
+
   it('manufacturer-specific VIF FF: raw value, unit ""', () => {
     expect(one('04FF23 71000000')).toMatchObject({ value: 0x71, unit: '', quantity: 'manufacturer specific', difvif: '04FF23' });
   });

@@ -31,6 +31,15 @@ export const SERIAL_SETTINGS = {
 
 export type SerialDevice = keyof typeof SERIAL_SETTINGS;
 
+/** Baud rates a wired M-Bus master speaks (protocols.md §8.1); the line is always 8E1. */
+export const MBUS_BAUDS = [300, 2400, 9600] as const;
+
+/** Settings for an M-Bus level converter at `baud` (SERIAL_SETTINGS.mbus is the 2400 default). */
+export function mbusSerialSettings(baud: (typeof MBUS_BAUDS)[number]): SerialSettings {
+  if (!MBUS_BAUDS.includes(baud)) throw new RangeError(`mbus baud: expected 300, 2400 or 9600, got ${String(baud)}`);
+  return { ...SERIAL_SETTINGS.mbus, baudRate: baud };
+}
+
 export interface UsbSerialId {
   usbVendorId: number;
   usbProductId: number;
