@@ -155,8 +155,9 @@ export class SimBus {
       const data = f.subarray(7, f.length - 2);
       if ((c & 0xcf) !== (C.SND_UD & 0xcf)) return null;
       if (ci === 0x52 || ci === 0x56) {
-        // §8.5: selection goes to FD; a match selects, a mismatch deselects
-        if (a !== ADDRESS.NETWORK) return null;
+        // §8.5: selection goes to FD; a match selects, a mismatch deselects. Other lengths
+        // (enhanced selection with a fabrication number) are not understood: nobody changes.
+        if (a !== ADDRESS.NETWORK || data.length !== 8) return null;
         for (const m of this.#meters) {
           if (!hears(m)) continue;
           const match = m.matchesSelection(ci, data);

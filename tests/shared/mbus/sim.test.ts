@@ -285,6 +285,10 @@ describe('secondary addressing (protocols.md §8.5)', () => {
     expect(b.answer(select(mask52('FFFFFFFFFFFFFF04')), T0)).not.toBeNull();
     expect(b.lastExchange.answered.sort()).toEqual(['12345678', '12345679', '55509876']);
     expect(b.isSelected('55501234')).toBe(false);
+    // a selection of another length (enhanced, with a fabrication number) is ignored
+    expect(b.answer(select(Uint8Array.from([...mask52('FFFFFFFFFFFFFF04'), 0x01, 0x02, 0x03, 0x04])), T0)).toBeNull();
+    expect(b.lastExchange.answered).toEqual([]);
+    expect(b.isSelected('12345678')).toBe(true);
     expect(b.answer(select(mask52('9FFFFFFFFFFFFFFF')), T0)).toBeNull();
     expect(meters.some((m) => b.isSelected(m.id))).toBe(false);
     // the TV-15 probe "1FFFFFFF"
