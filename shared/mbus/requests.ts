@@ -86,8 +86,9 @@ export function dataSendFrame(a: number, records: Uint8Array): Uint8Array {
 
 /**
  * A secondary address or selection mask as 16 upper-case hex characters "IIIIIIIIMMMMVVTT":
- * 8 ID digits as printed, the manufacturer field as 4 hex (2-byte value printed big-endian,
- * KAM = "2C2D"), version and device type. In a mask an F nibble of the ID is a wildcard digit
+ * 8 ID digits as printed, the manufacturer field as its 2 bytes in line order (low byte first:
+ * KAM = "2D2C"), version and device type, the way libmbus prints and parses them, so an address
+ * copied from another M-Bus tool selects the same meter. In a mask an F nibble of the ID is a wildcard digit
  * and an FF byte of manufacturer, version or device type is a wildcard byte.
  */
 export type SecondaryMask = string;
@@ -101,7 +102,7 @@ export function manufacturerCode(name: string): number {
   return ((name.charCodeAt(0) - 64) << 10) | ((name.charCodeAt(1) - 64) << 5) | (name.charCodeAt(2) - 64);
 }
 
-/** The full 16-character secondary address of a decoded header (CI 72), e.g. "774477442C2D3404". */
+/** The full 16-character secondary address of a decoded header (CI 72), e.g. "774477442D2C3404". */
 export function secondaryOf(address: MeterAddress): string {
   if (!/^[0-9A-Fa-f]{8}$/.test(address.id)) throw new RangeError(`address.id: expected 8 digits, got ${JSON.stringify(address.id)}`);
   for (const k of ['version', 'deviceType'] as const) {
@@ -109,7 +110,7 @@ export function secondaryOf(address: MeterAddress): string {
     if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`address.${k}: expected a byte 0..255, got ${v}`);
   }
   const m = manufacturerCode(address.manufacturer);
-  return (address.id + hex2(m >> 8) + hex2(m & 0xff) + hex2(address.version) + hex2(address.deviceType)).toUpperCase();
+  return (address.id + hex2(m & 0xff) + hex2(m >> 8) + hex2(address.version) + hex2(address.deviceType)).toUpperCase();
 }
 
 /** The start mask of a full search: every field a wildcard (§8.6). */
@@ -176,8 +177,8 @@ export function selectionData(mask: SecondaryMask, msbFirst = false): Uint8Array
   const s = parseSecondaryMask(mask);
   const byte = (i: number): number => parseInt(s.slice(i, i + 2), 16);
   const id = [byte(0), byte(2), byte(4), byte(6)]; // printed order: most significant first
-  const m = [byte(8), byte(10)];
-  const le = msbFirst ? [...id, ...m] : [...id.reverse(), ...m.reverse()];
+  const m = [byte(8), byte(10)]; // line order already (low byte first)
+  const le = msbFirst ? [...id, ...m.reverse()] : [...id.reverse(), ...m];
   return Uint8Array.from([...le, byte(12), byte(14)]);
 }
 

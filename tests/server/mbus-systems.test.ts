@@ -176,7 +176,7 @@ describe('scan', () => {
       [3, 'DME', '71000003', null],
       [4, 'LUG', '71000004', null]
     ]);
-    expect(found[0].secondary).toBe('710000012C2D3404');
+    expect(found[0].secondary).toBe('710000012D2C3404');
     // the valve meter sends its state record: its valve is known from the scan's read
     expect(found[3].valve).toMatchObject({ profileId: 'en13757-digital-output', state: 'open' });
     const again = await run(system.id, 'scan', { mode: 'primary', from: 0, to: 6 });

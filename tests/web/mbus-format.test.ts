@@ -78,9 +78,9 @@ describe('runs and devices in words', () => {
   });
 
   test('a device is named by manufacturer and serial, and where it sits on the cable', () => {
-    const d = { manufacturer: 'KAM', serial: '12345678', primaryAddress: 5, secondary: '123456782C2D3404' };
+    const d = { manufacturer: 'KAM', serial: '12345678', primaryAddress: 5, secondary: '123456782D2C3404' };
     expect(deviceWhere(d)).toBe('KAM 12345678 at primary address 5');
-    expect(deviceWhere({ ...d, primaryAddress: 253 })).toBe('KAM 12345678 (secondary 123456782C2D3404)');
+    expect(deviceWhere({ ...d, primaryAddress: 253 })).toBe('KAM 12345678 (secondary 123456782D2C3404)');
     expect(deviceWhere({ manufacturer: null, serial: null, primaryAddress: 9, secondary: null })).toBe('unknown meter at primary address 9');
     expect(deviceTypeText(0x04)).toBe('Heat (0x04)');
     expect(deviceTypeText(0x99)).toBe('0x99');

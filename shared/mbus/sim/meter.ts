@@ -141,7 +141,8 @@ export class SimMeter {
     const idBytes = msbFirst ? [data[0], data[1], data[2], data[3]] : [data[3], data[2], data[1], data[0]];
     const mask = idBytes.map(hex2).join('');
     for (let i = 0; i < 8; i++) if (mask[i] !== 'F' && mask[i] !== this.secondary[i]) return false;
-    const m = msbFirst ? [data[4], data[5]] : [data[5], data[4]];
+    // the secondary text holds the manufacturer bytes in line order (low byte first, requests.ts)
+    const m = msbFirst ? [data[5], data[4]] : [data[4], data[5]];
     const rest = [m[0], m[1], data[6], data[7]];
     for (let i = 0; i < 4; i++) {
       if (rest[i] === 0xff) continue;

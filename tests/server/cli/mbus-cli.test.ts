@@ -97,7 +97,7 @@ describe('mbus scan against the simulated bus over TCP', () => {
       ['7', expect.stringMatching(/^[A-Z]{3}$/), '52000007'],
       ['11', 'KAM', '71000011']
     ]);
-    expect(r[0]![1]).toMatch(/^710000042C2D[0-9A-F]{4}$/); // secondary: id, KAM = 2C2D, version, medium
+    expect(r[0]![1]).toMatch(/^710000042D2C[0-9A-F]{4}$/); // secondary: id, KAM = 2D2C, version, medium
     expect(r[0]![5]).toMatch(/^4 /); // heat
   });
 

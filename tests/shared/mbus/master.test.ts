@@ -282,7 +282,7 @@ describe('secondary search against a scripted bus of colliding meters', () => {
     const link = new ScriptedLink((req) => {
       if (req[0] === 0x68 && req[6] === 0x52) {
         const b = req.subarray(7, 15);
-        const mask = toHex(Uint8Array.of(b[3], b[2], b[1], b[0], b[5], b[4], b[6], b[7]));
+        const mask = toHex(Uint8Array.of(b[3], b[2], b[1], b[0], b[4], b[5], b[6], b[7])); // manufacturer in line order
         selected = secondaries.flatMap((s, i) => (matchesSecondaryMask(s, mask) ? [i] : []));
         return selected.length > 0 ? E5 : null;
       }
@@ -324,7 +324,7 @@ describe('secondary search against a scripted bus of colliding meters', () => {
   it('reads a meter by secondary address: selection, then REQ_UD2 to 253', async () => {
     const { link } = bus(['12345678', '12345679']);
     const m = new MbusMaster(link, FAST);
-    const r = await m.read({ secondary: '123456792C2D3404' });
+    const r = await m.read({ secondary: '123456792D2C3404' });
     expect(r.address?.id).toBe('12345679');
     expect(link.sent.map((f) => toHex(f))).toEqual(['680B0B6873FD5279563412' + '2D2C3404' + '68' + '16', '107BFD7816']);
     await expect(m.read({ secondary: '12346FFFFFFFFFFF' })).rejects.toMatchObject({ code: 'timeout' });
@@ -425,10 +425,10 @@ describe('MbusMaster on the simulated bus', () => {
     expect(r.address).toEqual({ manufacturer: 'KAM', id: '32323232', version: 0x35, deviceType: 4 });
     expect(r.decoded[2].records.find((x) => x.quantity === 'fabrication number')?.value).toBe('23232323');
     // The same meter by secondary address: selection, then REQ_UD2 to 253 with the same FCB sequence.
-    const again = await master.read({ secondary: '323232322C2D3504' });
+    const again = await master.read({ secondary: '323232322D2C3504' });
     expect(again.frames).toHaveLength(3);
     expect(controls().slice(4)).toEqual(['73', '7B', '5B', '7B']);
-    const third = await master.read({ secondary: '323232322C2D3504' });
+    const third = await master.read({ secondary: '323232322D2C3504' });
     expect(third.decoded[0].accessNumber).not.toBe(again.decoded[2].accessNumber); // a new read, not a repeat
     expect(controls().slice(8)).toEqual(['40', '73', '7B', '5B', '7B']); // deselected first
   });

@@ -82,9 +82,9 @@ describe('master request frames (protocols.md §8.5, §8.8 vectors)', () => {
   it('secondary selection CI 52 (§8.5 vector) and CI 56 most significant byte first', () => {
     expect(toHex(selectFrame('12345678FFFFFFFF'))).toBe('680B0B6873FD5278563412FFFFFFFFD216');
     expect(roundTrip(selectFrame('12345678FFFFFFFF'))).toEqual({ type: 'long', c: 0x73, a: 0xfd, ci: 0x52 });
-    expect(toHex(selectionData('774477442C2D3404'))).toBe('447744772D2C3404'); // as in TV-10's header
-    expect(toHex(selectionData('774477442C2D3404', true))).toBe('774477442C2D3404');
-    const msb = selectFrame('774477442c2d3404', { msbFirst: true });
+    expect(toHex(selectionData('774477442D2C3404'))).toBe('447744772D2C3404'); // as in TV-10's header
+    expect(toHex(selectionData('774477442D2C3404', true))).toBe('774477442C2D3404'); // CI 56: manufacturer high byte first too
+    const msb = selectFrame('774477442d2c3404', { msbFirst: true });
     expect(msb[6]).toBe(0x56);
     expect(roundTrip(msb).ci).toBe(0x56);
     expect(toHex(selectionData('1FFFFFFFFFFFFFFF'))).toBe('FFFFFF1FFFFFFFFF');
@@ -96,7 +96,7 @@ describe('secondary addresses and masks', () => {
     const d = decodeMbusFrame(TV10);
     expect(d.ok).toBe(true);
     if (!d.ok) return;
-    expect(secondaryOf(d.value.address!)).toBe('774477442C2D3404');
+    expect(secondaryOf(d.value.address!)).toBe('774477442D2C3404');
     expect(manufacturerCode('KAM')).toBe(0x2c2d);
     // The selection data of this address are the header bytes the meter sends.
     expect(toHex(selectionData(secondaryOf(d.value.address!)))).toBe(toHex(TV10.subarray(7, 15)));
@@ -113,13 +113,13 @@ describe('secondary addresses and masks', () => {
   });
 
   it('matches addresses against masks as a meter does', () => {
-    expect(matchesSecondaryMask('774477442C2D3404', 'FFFFFFFFFFFFFFFF')).toBe(true);
-    expect(matchesSecondaryMask('774477442C2D3404', '7F44FFFFFFFFFFFF')).toBe(true);
-    expect(matchesSecondaryMask('774477442C2D3404', '7F45FFFFFFFFFFFF')).toBe(false);
-    expect(matchesSecondaryMask('774477442C2D3404', 'FFFFFFFF2C2DFF04')).toBe(true);
-    expect(matchesSecondaryMask('774477442C2D3404', 'FFFFFFFF2C2DFF07')).toBe(false);
-    expect(isFullSecondary('774477442C2D3404')).toBe(true);
+    expect(matchesSecondaryMask('774477442D2C3404', 'FFFFFFFFFFFFFFFF')).toBe(true);
+    expect(matchesSecondaryMask('774477442D2C3404', '7F44FFFFFFFFFFFF')).toBe(true);
+    expect(matchesSecondaryMask('774477442D2C3404', '7F45FFFFFFFFFFFF')).toBe(false);
+    expect(matchesSecondaryMask('774477442D2C3404', 'FFFFFFFF2D2CFF04')).toBe(true);
+    expect(matchesSecondaryMask('774477442D2C3404', 'FFFFFFFF2D2CFF07')).toBe(false);
+    expect(isFullSecondary('774477442D2C3404')).toBe(true);
     expect(isFullSecondary('77447744FFFF3404')).toBe(false);
-    expect(isFullSecondary('7744774F2C2D3404')).toBe(false);
+    expect(isFullSecondary('7744774F2D2C3404')).toBe(false);
   });
 });

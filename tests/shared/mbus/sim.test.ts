@@ -16,7 +16,7 @@ const select = (mask: Uint8Array, ci = 0x52): Uint8Array => longFrame(withFcb(C.
 /** CI 52 selection data for a 16-char secondary mask "IIIIIIIIMMMMVVTT" (F = wildcard). */
 function mask52(secondary: string): Uint8Array {
   const b = fromHex(secondary);
-  return Uint8Array.of(b[3], b[2], b[1], b[0], b[5], b[4], b[6], b[7]);
+  return Uint8Array.of(b[3], b[2], b[1], b[0], b[4], b[5], b[6], b[7]); // manufacturer already in line order
 }
 
 function units(bytes: Uint8Array | null): LinkUnit[] {
@@ -299,7 +299,8 @@ describe('secondary addressing (protocols.md §8.5)', () => {
   it('CI 56 takes the same fields most significant byte first', () => {
     const b = bus();
     const s = b.secondaries[3];
-    const bytes = fromHex(s);
+    const t = fromHex(s); // ID as printed, manufacturer low byte first: CI 56 sends its high byte first
+    const bytes = Uint8Array.of(t[0], t[1], t[2], t[3], t[5], t[4], t[6], t[7]);
     expect(b.answer(select(bytes, 0x56), T0)).toEqual(Uint8Array.of(ACK));
     expect(b.lastExchange.answered).toEqual(['55509876']);
     expect(decoded(b.answer(REQ(0xfd, true), T0)).address?.id).toBe('55509876');

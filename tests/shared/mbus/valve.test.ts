@@ -113,7 +113,7 @@ describe('switchValve on the simulated bus', () => {
     expect(bus.valve('40302010')).toBe('closed');
     expect(bus.valve('40302011')).toBe('open');
     // By secondary address, on the multi-telegram meter (state in its last telegram).
-    const target = { secondary: '403020112C2D3504' };
+    const target = { secondary: '403020112D2C3504' };
     expect((await switchValve(m, target, GENERIC_DIGITAL_OUTPUT, 'close')).state).toBe('closed');
     const opened = await switchValve(m, target, GENERIC_DIGITAL_OUTPUT, 'open');
     expect(opened.state).toBe('open');
