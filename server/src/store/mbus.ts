@@ -349,6 +349,14 @@ export class MbusStore {
     this.db.prepare('update mbus_device set valve_profile = ?, valve_state = ?, valve_at = ?, updated_at = ? where id = ?').run(profileId, state, at, at, deviceId);
   }
 
+  /** The devices of a tenant whose valve is known by a profile (M11): a profile in use cannot be deleted. */
+  valveProfileUses(tenantId: number, profileId: string): { count: number; systems: string[] } {
+    const rows = this.db
+      .prepare('select s.name as name, count(*) as n from mbus_device d join mbus_system s on s.id = d.system_id where d.tenant_id = ? and d.valve_profile = ? group by s.id order by s.name')
+      .all(tenantId, profileId) as { name: string; n: number }[];
+    return { count: rows.reduce((sum, r) => sum + r.n, 0), systems: rows.map((r) => r.name) };
+  }
+
   linkMeter(deviceId: number, meterId: number, now: number): void {
     this.db.prepare('update mbus_device set meter_id = ?, updated_at = ? where id = ?').run(meterId, now, deviceId);
   }
