@@ -9,7 +9,7 @@ import { parseHostPort } from '../mbus/tcp-link.js';
 import { deleteValveProfile, putValveProfile, valveProfile, valveProfiles } from '../mbus/valves.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
-import { publicDevice, type MbusSystemInput } from '../store/mbus.js';
+import { publicDevice, type MbusMay, type MbusSystemInput } from '../store/mbus.js';
 import { auditAs, conflict, notFound } from '../store/registry.js';
 import { parseJson, rejectField, unprocessable } from '../validate.js';
 import { mediumOf } from '../../../shared/drivers/define.js';
@@ -90,17 +90,6 @@ function runError(err: unknown): never {
     rejectField(m ? m[1] : 'request', m ? m[2] : err.message);
   }
   throw err;
-}
-
-/**
- * What the signed-in principal may do with M-Bus systems, so the pages show only the buttons that
- * work: write (add, change, scan, read, attach), disconnect (valves, M11), settings (valve profiles).
- * The routes check the permissions again on every call.
- */
-export interface MbusMay {
-  write: boolean;
-  disconnect: boolean;
-  settings: boolean;
 }
 
 function mayOf(c: Context<AppEnv>): MbusMay {

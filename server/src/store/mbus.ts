@@ -56,6 +56,18 @@ export interface MbusSystem extends Required<MbusSystemInput> {
   lastRun: MbusRun | null;
 }
 
+/**
+ * What the signed-in principal may do with M-Bus systems (in the answers of GET /api/mbus/systems
+ * and /systems/:id), so the pages show only the buttons that work: write = meters.write (add,
+ * change, scan, read, attach), disconnect (valves, M11), settings = settings.manage (valve
+ * profiles). The routes check the permissions again on every call.
+ */
+export interface MbusMay {
+  write: boolean;
+  disconnect: boolean;
+  settings: boolean;
+}
+
 export interface MbusDevice {
   id: number;
   primaryAddress: number | null;
