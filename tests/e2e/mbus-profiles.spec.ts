@@ -203,10 +203,26 @@ test('@mbus a valve profile: added with a bad field first, closes a simulated va
   await expect(valveRow.getByTestId('valve-state')).toHaveText('Open');
   expect(bus.valve(water.id)).toBe('open');
   await page.goto('/manager/operation/mbus/valve-profiles');
-  await row.getByRole('button', { name: `Delete ${profileName}` }).click();
-  await deleting.getByRole('button', { name: 'Delete profile' }).click();
-  await expect(deleting).toBeHidden();
-  await expect(page.getByTestId('profile-notice')).toHaveText(`Valve profile "${profileName}" deleted.`);
+
+  // changed: the form shows what is stored, the id stays
+  const renamed = `${profileName} (module v2)`;
+  await row.getByRole('button', { name: `Change ${profileName}` }).click();
+  const change = page.getByTestId('valve-profile-form');
+  await expect(change.getByRole('heading')).toHaveText(`Change "${profileName}"`);
+  await expect(change.getByLabel('Open: CI', { exact: true })).toHaveValue('51');
+  await expect(change.getByLabel('Open: data', { exact: true })).toHaveValue('01FD1A01');
+  await expect(change.getByLabel('State record: DIF/VIF', { exact: true })).toHaveValue('01FD1B');
+  await expect(change.getByLabel('Mask', { exact: true })).toHaveValue('01');
+  await change.getByLabel('Name', { exact: true }).fill(renamed);
+  await change.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByTestId('profile-notice')).toHaveText(`Valve profile "${renamed}" saved.`);
+  await expect(row.getByRole('rowheader')).toHaveText(renamed);
+
+  await row.getByRole('button', { name: `Delete ${renamed}` }).click();
+  const deletingRenamed = page.getByRole('dialog', { name: `Delete valve profile "${renamed}"?` });
+  await deletingRenamed.getByRole('button', { name: 'Delete profile' }).click();
+  await expect(deletingRenamed).toBeHidden();
+  await expect(page.getByTestId('profile-notice')).toHaveText(`Valve profile "${renamed}" deleted.`);
   await expect(row).toHaveCount(0);
   await expect(builtIn).toBeVisible();
 });
