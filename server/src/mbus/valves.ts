@@ -55,3 +55,20 @@ export function putValveProfile(db: Db, settings: SettingStore, actor: Actor, id
   })();
   return profile;
 }
+
+/**
+ * Removes a configured profile (audited with what it was). RangeError for the built-in id;
+ * undefined when the tenant has no such profile. The caller refuses while a device uses it.
+ */
+export function deleteValveProfile(db: Db, settings: SettingStore, actor: Actor, id: string, now: number): ValveProfile | undefined {
+  if (id === GENERIC_DIGITAL_OUTPUT.id) throw new RangeError(`id: "${id}" is the built-in EN 13757-3 profile and cannot be deleted`);
+  return db.transaction(() => {
+    const all = Object.fromEntries(configured(settings, actor.tenantId));
+    const before = all[id];
+    if (!before) return undefined;
+    delete all[id];
+    settings.putInternal(actor.tenantId, SETTING_VALVE_PROFILES, all);
+    auditAs(db, actor, now, 'mbus.valve-profile.deleted', { profileId: id, before });
+    return before;
+  })();
+}

@@ -6,12 +6,12 @@ import type { AppEnv } from '../context.js';
 import { mbusSystemsChanged } from '../mbus/schedule.js';
 import { mbusRunner, RunBusyError } from '../mbus/runner.js';
 import { parseHostPort } from '../mbus/tcp-link.js';
-import { putValveProfile, valveProfile, valveProfiles } from '../mbus/valves.js';
+import { deleteValveProfile, putValveProfile, valveProfile, valveProfiles } from '../mbus/valves.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
-import { publicDevice, type MbusSystemInput } from '../store/mbus.js';
-import { auditAs, conflict } from '../store/registry.js';
-import { parseJson, rejectField } from '../validate.js';
+import { publicDevice, type MbusMay, type MbusSystemInput } from '../store/mbus.js';
+import { auditAs, conflict, notFound } from '../store/registry.js';
+import { parseJson, rejectField, unprocessable } from '../validate.js';
 import { mediumOf } from '../../../shared/drivers/define.js';
 import { MbusError } from '../../../shared/mbus/master.js';
 import { actor } from './customers.js';
@@ -92,15 +92,27 @@ function runError(err: unknown): never {
   throw err;
 }
 
+function mayOf(c: Context<AppEnv>): MbusMay {
+  const p = c.var.principal!.permissions;
+  return { write: p.has('meters.write'), disconnect: p.has('disconnect'), settings: p.has('settings.manage') };
+}
+
 function systemDetail(c: Context<AppEnv>, id: number) {
   const { stores } = c.var.deps;
   const tenantId = c.var.principal!.tenantId;
-  return { system: stores.mbus.get(tenantId, id), devices: stores.mbus.devices(tenantId, id).map(publicDevice) };
+  return { system: stores.mbus.get(tenantId, id), devices: stores.mbus.devices(tenantId, id).map(publicDevice), may: mayOf(c) };
+}
+
+/** The profile id of the path, or 422 naming the rule. */
+function profileIdParam(c: Context<AppEnv>): string {
+  const r = ProfileId.safeParse({ id: c.req.param('id') });
+  if (!r.success) rejectField('id', r.error.issues[0].message);
+  return r.data.id;
 }
 
 export const mbus = new Hono<AppEnv>()
   .get('/systems', requirePermission('meters.read'), (c) => {
-    return c.json({ systems: c.var.deps.stores.mbus.list(c.var.principal!.tenantId) });
+    return c.json({ systems: c.var.deps.stores.mbus.list(c.var.principal!.tenantId), may: mayOf(c) });
   })
   .post('/systems', requirePermission('meters.write'), async (c) => {
     const body = await parseJson(c, NewSystem);
@@ -216,30 +228,59 @@ export const mbus = new Hono<AppEnv>()
     return c.json({ profiles: valveProfiles(c.var.deps.stores.settings, c.var.principal!.tenantId) });
   })
   .put('/valve-profiles/:id', requirePermission('settings.manage'), async (c) => {
-    const r = ProfileId.safeParse({ id: c.req.param('id') });
-    if (!r.success) rejectField('id', r.error.issues[0].message);
+    const id = profileIdParam(c);
     const body = await parseJson(c, ProfileBody);
     const { stores, now, db } = c.var.deps;
     try {
-      return c.json({ profile: putValveProfile(db, stores.settings, actor(c), r.data.id, body, now()) });
+      return c.json({ profile: putValveProfile(db, stores.settings, actor(c), id, body, now()) });
     } catch (err) {
       if (err instanceof RangeError) {
-        const text = err.message.replace(/^valve profile: /, '');
-        const m = /^([\w.]+): (.*)$/.exec(text);
-        rejectField(m ? m[1] : 'profile', m ? m[2] : text);
+        // parseValveProfile lists every bad field ("open.data: …; state.mask: …"): one entry each,
+        // so the form shows each message at its own input
+        const fields = err.message
+          .replace(/^valve profile: /, '')
+          .split('; ')
+          .map((text) => {
+            const m = /^([\w.]+): (.*)$/.exec(text);
+            return { field: m ? m[1] : 'profile', message: m ? m[2] : text };
+          });
+        unprocessable(fields);
       }
       throw err;
     }
+  })
+  // A profile a device's valve is known by stays: the runner reads that valve's state with it.
+  .delete('/valve-profiles/:id', requirePermission('settings.manage'), (c) => {
+    const id = profileIdParam(c);
+    const { stores, now, db } = c.var.deps;
+    const a = actor(c);
+    const uses = stores.mbus.valveProfileUses(a.tenantId, id);
+    if (uses.count > 0) {
+      const profile = valveProfile(stores.settings, a.tenantId, id);
+      const meters = uses.count === 1 ? '1 meter' : `${uses.count} meters`;
+      throw conflict(
+        `Valve profile "${profile?.name ?? id}" is used by ${meters} on ${uses.systems.map((n) => `"${n}"`).join(', ')}: ` +
+          'command their valves with another profile first, or delete those M-Bus systems.'
+      );
+    }
+    try {
+      if (!deleteValveProfile(db, stores.settings, a, id, now())) throw notFound('Valve profile', id);
+    } catch (err) {
+      if (err instanceof RangeError) rejectField('id', err.message.replace(/^id: /, ''));
+      throw err;
+    }
+    return c.body(null, 204);
   });
 
 const RUN = '{id, systemId, kind: scan|read, state: running|done|failed|cancelled, done, total, found, errors: [{deviceId, address, message}], message, startedAt, finishedAt}';
 const SYSTEM = `{id, name, transport: tcp|serial, address, baud, addressing: primary|secondary, schedule, enabled, deviceCount, lastRun: ${RUN} | null}`;
 const DEVICE =
   '{id, primaryAddress, secondary, manufacturer, serial, version, deviceType, meterId, meteringPoint: {id, name} | null, lastReadAt, lastError, valve: {profileId, state: open|closed|unknown, at} | null}';
+const MAY = '{write, disconnect, settings} (booleans: what the signed-in principal may do here)';
 const PROFILE = '{id, name, open: {ci, data}, close: {ci, data}, state: {difvif, mask, openValue}}';
 
 describeRoute(
-  { method: 'get', path: '/api/mbus/systems', tag: 'M-Bus', summary: 'Wired M-Bus systems with their last run', permission: 'meters.read', response: `{systems: [${SYSTEM}]}` },
+  { method: 'get', path: '/api/mbus/systems', tag: 'M-Bus', summary: 'Wired M-Bus systems with their last run', permission: 'meters.read', response: `{systems: [${SYSTEM}], may: ${MAY}}` },
   {
     method: 'post',
     path: '/api/mbus/systems',
@@ -253,7 +294,7 @@ describeRoute(
     response: `{system: ${SYSTEM}}; 409 when the name is taken`,
     status: 201
   },
-  { method: 'get', path: '/api/mbus/systems/:id', tag: 'M-Bus', summary: 'One M-Bus system and the devices found on it', permission: 'meters.read', response: `{system: ${SYSTEM}, devices: [${DEVICE}]}` },
+  { method: 'get', path: '/api/mbus/systems/:id', tag: 'M-Bus', summary: 'One M-Bus system and the devices found on it', permission: 'meters.read', response: `{system: ${SYSTEM}, devices: [${DEVICE}], may: ${MAY}}` },
   { method: 'patch', path: '/api/mbus/systems/:id', tag: 'M-Bus', summary: 'Change an M-Bus system', permission: 'meters.write', body: SystemPatch, response: `{system: ${SYSTEM}}` },
   {
     method: 'delete',
@@ -322,5 +363,16 @@ describeRoute(
     params: ProfileId,
     body: ProfileBody,
     response: `{profile: ${PROFILE}}`
+  },
+  {
+    method: 'delete',
+    path: '/api/mbus/valve-profiles/:id',
+    tag: 'M-Bus',
+    summary: 'Delete a configured valve profile',
+    description: 'Audited as mbus.valve-profile.deleted. 409 with the sentence while a device\'s valve is known by the profile; the built-in EN 13757-3 profile cannot be deleted (422).',
+    permission: 'settings.manage',
+    params: ProfileId,
+    response: 'nothing',
+    status: 204
   }
 );

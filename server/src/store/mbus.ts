@@ -56,6 +56,18 @@ export interface MbusSystem extends Required<MbusSystemInput> {
   lastRun: MbusRun | null;
 }
 
+/**
+ * What the signed-in principal may do with M-Bus systems (in the answers of GET /api/mbus/systems
+ * and /systems/:id), so the pages show only the buttons that work: write = meters.write (add,
+ * change, scan, read, attach), disconnect (valves, M11), settings = settings.manage (valve
+ * profiles). The routes check the permissions again on every call.
+ */
+export interface MbusMay {
+  write: boolean;
+  disconnect: boolean;
+  settings: boolean;
+}
+
 export interface MbusDevice {
   id: number;
   primaryAddress: number | null;
@@ -347,6 +359,14 @@ export class MbusStore {
 
   setValve(deviceId: number, profileId: string, state: ValveState, at: number): void {
     this.db.prepare('update mbus_device set valve_profile = ?, valve_state = ?, valve_at = ?, updated_at = ? where id = ?').run(profileId, state, at, at, deviceId);
+  }
+
+  /** The devices of a tenant whose valve is known by a profile (M11): a profile in use cannot be deleted. */
+  valveProfileUses(tenantId: number, profileId: string): { count: number; systems: string[] } {
+    const rows = this.db
+      .prepare('select s.name as name, count(*) as n from mbus_device d join mbus_system s on s.id = d.system_id where d.tenant_id = ? and d.valve_profile = ? group by s.id order by s.name')
+      .all(tenantId, profileId) as { name: string; n: number }[];
+    return { count: rows.reduce((sum, r) => sum + r.n, 0), systems: rows.map((r) => r.name) };
   }
 
   linkMeter(deviceId: number, meterId: number, now: number): void {

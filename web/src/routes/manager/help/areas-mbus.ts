@@ -41,9 +41,20 @@ export const MBUS: HelpArea[] = [
         items: [
           'A meter with a valve shows its state (Open, Closed, Unknown) in the Valve column. Open… and Close… ask first, naming the meter and what happens: closing stops the supply to that metering point until someone opens it again.',
           'The server sends the command, reads the state back and shows it; each command is in the audit log with who gave it.',
-          'Only people whose role has the permission "Open and close valves" (disconnect) see the buttons. Valves are controlled on wired meters only.',
+          'Only people whose role has the permission "Open and close valves" (disconnect) see the buttons, whatever their role: an administrator can grant it to superusers or users in the permission matrix. Valves are controlled on wired meters only.',
           'How a valve is commanded depends on the meter. Where a standard command exists (EN 13757-3 digital output) it is used. Kamstrup has not published the command of its disconnect module, so for Kamstrup meters the command is configured in a valve profile (what to send to open and close, and how the state is read back), from Kamstrup\'s description for your module.',
           'Once such a profile is configured, meters whose valve is not known yet show "Not known" with Open… and Close…; the dialog asks which profile to use. A meter that acknowledges the command but has no state record for the profile shows "Unknown".'
+        ]
+      },
+      {
+        title: 'Configure valve profiles',
+        items: [
+          '"Valve profiles" on the M-Bus systems page (only with the permission "Settings and jobs"). The built-in EN 13757-3 digital output profile is listed first and cannot be changed; "Add profile…" adds one for a model whose command is not public.',
+          'Every value comes from the manufacturer\'s documentation of the meter\'s valve or disconnect module (for Kamstrup, the description of the module you bought). Bytes are in hex as printed there; spaces are allowed.',
+          'Name: the model and module, as people will choose it in the Open/Close dialog. Open and Close: the user data the server sends (SND_UD): a CI byte (what kind of data follows, often 51) and the data bytes. Open and close must differ.',
+          'State record: the DIF/VIF (with any VIFE) of the record in the meter\'s answer that holds the valve state, e.g. 01 FD 1B. Mask: the bits of its value that hold the state. Open value: those bits when the valve is open; every other value means closed. The open value may only use bits of the mask.',
+          'A wrong value is named at its field when you save. After saving, try the profile on one meter and check that the state shown matches the valve on site before using it on many.',
+          'Delete asks first. A profile that a meter\'s valve is known by (its last command or read used it) cannot be deleted: the message names the systems; command those valves with another profile first.'
         ]
       }
     ],
@@ -52,7 +63,8 @@ export const MBUS: HelpArea[] = [
       { name: 'Start scan / Cancel scan', text: 'Primary range or secondary search, with a bar showing how far it is.' },
       { name: 'Read all meters / Read selected', text: 'Reads now, outside the schedule; the tick boxes choose the meters.' },
       { name: 'Attach… / Move…', text: 'Install the meter at a metering point, or move it to another.' },
-      { name: 'Open… / Close…', text: 'Valve commands, with a confirmation; only with the permission "Open and close valves".' }
+      { name: 'Open… / Close…', text: 'Valve commands, with a confirmation; only with the permission "Open and close valves".' },
+      { name: 'Valve profiles', text: 'How each meter model\'s valve is opened, closed and read back; add, change and delete with "Settings and jobs".' }
     ],
     problems: [
       { problem: '"… did not answer … (3 attempts, 0.6 s timeout each)"', meaning: 'A timeout: the meter did not answer. It is not at that address, is set to another baud rate, its M-Bus module is off or the cable is broken. The server tried three times.' },
@@ -61,9 +73,11 @@ export const MBUS: HelpArea[] = [
       { problem: 'The gateway or the serial port cannot be opened', meaning: 'The server cannot open the connection: wrong host:port, the gateway is off or blocked by a firewall, or the USB converter is unplugged or has another name.' },
       { problem: 'An application error from the meter', meaning: 'The meter answered but refused or could not do what was asked (e.g. a command it does not support). The meter\'s own reason follows.' },
       { problem: 'The valve stays "Unknown" after a command', meaning: 'The meter accepted the command but its answer has no valve state the profile knows: check the valve profile for that meter model.' },
+      { problem: '"Valve profile … is used by … meters on …" when deleting', meaning: 'Those meters\' valves are known by the profile: their reads judge the valve with it. Open or close them with another profile first, or delete the systems.' },
+      { problem: 'No Scan, Read or Attach buttons', meaning: 'Your role does not have "Change meters": you can see systems and meters but not change them. Ask an administrator.' },
       { problem: 'A valve command "did not answer"', meaning: 'The meter\'s acknowledgement did not arrive. The command may still have reached it: read the meter to see the valve\'s real state before trying again.' }
     ],
-    permission: 'Seeing systems needs "See meters"; adding, scanning, reading and attaching need "Change meters"; valves need "Open and close valves".',
+    permission: 'Seeing systems needs "See meters"; adding, changing, deleting, scanning, reading and attaching need "Change meters"; valves need "Open and close valves"; valve profiles need "Settings and jobs". The buttons show only to people who have the permission, and the server checks it again.',
     related: ['meter', 'roles', 'audit']
   }
 ];

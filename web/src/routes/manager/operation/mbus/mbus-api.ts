@@ -1,12 +1,14 @@
 import { failureText, request } from '$lib/api/client';
 import type { MeteringPoint } from '$server/store/metering-points';
 import type { ValveProfile } from '$shared/mbus/valve';
-import type { MbusAddressing, MbusDevice, MbusRun, MbusRunState, MbusSystem, MbusSystemInput, MbusTransport, ValveState } from '$server/store/mbus';
+import type { MbusAddressing, MbusDevice, MbusMay, MbusRun, MbusRunState, MbusSystem, MbusSystemInput, MbusTransport, ValveState } from '$server/store/mbus';
 
 // The Manager's calls for wired M-Bus systems (issue 8, contracts.md §C, server/src/routes/mbus.ts);
 // the wire types are the server's own ($server, types only).
 
 export type { MbusAddressing, MbusDevice, MbusRun, MbusSystem, MbusTransport, ValveState };
+/** What the signed-in person may do here (write, disconnect, settings): the pages show only those buttons. */
+export type May = MbusMay;
 export type MbusBaud = MbusSystem['baud'];
 export type RunState = MbusRunState;
 /** What the form sends; `enabled` pauses the scheduled reads (a new system is enabled). */
@@ -17,9 +19,9 @@ export type { ValveProfile };
 
 export const BAUDS: readonly MbusBaud[] = [300, 2400, 9600];
 
-export const listSystems = () => request<{ systems: MbusSystem[] }>('GET', '/mbus/systems');
+export const listSystems = () => request<{ systems: MbusSystem[]; may: May }>('GET', '/mbus/systems');
 export const getSystem = (id: number, signal?: AbortSignal) =>
-  request<{ system: MbusSystem; devices: MbusDevice[] }>('GET', `/mbus/systems/${id}`, undefined, { signal });
+  request<{ system: MbusSystem; devices: MbusDevice[]; may: May }>('GET', `/mbus/systems/${id}`, undefined, { signal });
 export const createSystem = (input: SystemInput) => request<{ system: MbusSystem }>('POST', '/mbus/systems', input);
 export const changeSystem = (id: number, patch: Partial<SystemInput>) =>
   request<{ system: MbusSystem }>('PATCH', `/mbus/systems/${id}`, patch);
@@ -40,10 +42,16 @@ export const switchValve = (id: number, action: 'open' | 'close', profileId?: st
 /** GENERIC_DIGITAL_OUTPUT.id of shared/mbus/valve.ts, written out so the page does not load zod for one string. */
 export const GENERIC_PROFILE_ID = 'en13757-digital-output';
 export const listValveProfiles = () => request<{ profiles: ValveProfile[] }>('GET', '/mbus/valve-profiles');
+/** Adds or replaces a configured profile; a 422 names each bad field (open.data, state.mask, …). */
+export const putValveProfile = (profile: ValveProfile) =>
+  request<{ profile: ValveProfile }>('PUT', `/mbus/valve-profiles/${encodeURIComponent(profile.id)}`, profile);
+/** 409 with the server's sentence while a meter's valve is known by the profile. */
+export const deleteValveProfile = (id: string) => request<null>('DELETE', `/mbus/valve-profiles/${encodeURIComponent(id)}`);
 
 export const findPoints = (q: string, signal?: AbortSignal) =>
   request<{ items: Point[]; total: number }>('GET', `/metering-points?q=${encodeURIComponent(q)}&limit=20`, undefined, { signal });
 
 export const FORBIDDEN = 'Your role may not change M-Bus systems: ask an administrator for the permission "Change meters".';
+export const FORBIDDEN_SETTINGS = 'Your role may not configure valve profiles: ask an administrator for the permission "Settings and jobs".';
 export const FORBIDDEN_VALVE = 'Your role may not open or close valves: ask an administrator for the permission "Open and close valves".';
 export const explain = (e: unknown, forbidden = FORBIDDEN) => failureText(e, forbidden);
