@@ -1,4 +1,4 @@
-import { explain, getRun, type MbusRun } from '../mbus-api';
+import { cancelRun, explain, getRun, type MbusRun } from '../mbus-api';
 
 // Follows one scan or read run on the server (GET /api/mbus/runs/:id) until it is no longer
 // running: a poll every `everyMs`, each request given at most `timeoutMs`; a few failed polls in
@@ -20,6 +20,7 @@ export class RunWatch {
   run = $state<MbusRun | null>(null);
   error = $state<string | null>(null);
   running = $derived(this.run?.state === 'running');
+  cancelling = $state(false);
   #controller: AbortController | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -44,6 +45,17 @@ export class RunWatch {
   update(run: MbusRun): void {
     if (this.run && run.id !== this.run.id) return;
     this.run = run;
+  }
+
+  /** Asks the server to cancel the run; its answer updates `run`. Rejects as the API call does. */
+  async cancel(): Promise<void> {
+    if (!this.run) return;
+    this.cancelling = true;
+    try {
+      this.update((await cancelRun(this.run.id)).run);
+    } finally {
+      this.cancelling = false;
+    }
   }
 
   stop(): void {
