@@ -24,8 +24,8 @@ import { useHarness } from './sync/harness';
 const TV10 =
   '68464668084a72447744772d2c3404060000000406ce86000004ff073444020004ff08f8ce0100041411680300043B0f02000002593c19025da41104ff220000000004a5ff21c7d02700d916';
 
-/** Times faster than a cable: waits stay ~15 ms or more at 2400 baud, so a busy machine does not turn answers into silence. */
-const SPEED = 8;
+/** Times faster than a cable: waits stay ~60 ms or more at 2400 baud, so a busy machine does not turn answers into silence. */
+const SPEED = 5;
 
 const dbs: ReadoutDb[] = [];
 const sessions: MbusFieldSession[] = [];
