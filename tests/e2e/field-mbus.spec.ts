@@ -18,7 +18,8 @@ const METERS = [
   { model: 'oms-water', primaryAddress: 7, id: stem.slice(0, 7) + '7' }
 ];
 
-async function ok(res: Awaited<ReturnType<APIRequestContext['get']>>, what: string) {
+/** The JSON of a call that must succeed (its shape is checked by the assertions that use it). */
+async function ok(res: Awaited<ReturnType<APIRequestContext['get']>>, what: string): Promise<any> {
   expect(res.ok(), `${what}: ${res.status()} ${await res.text()}`).toBe(true);
   return res.json();
 }

@@ -105,7 +105,7 @@ describe('wired M-Bus session on the simulated converter', () => {
     expect(port.bus.stats.requests).toBeGreaterThan(13);
   });
 
-  it('the secondary search finds every meter of a colliding segment with its identification', async () => {
+  it('the secondary search finds every meter of a colliding segment with its identification', { timeout: 30_000 }, async () => {
     const db = freshDb();
     const meters = simSegment(8, { seed: 5 });
     const { port, session } = await connected(db, { list: meters }, 9600);
@@ -189,7 +189,7 @@ describe('Send/Receive carries the link', () => {
 
   const harness = useHarness();
 
-  it('a wired read synced makes its frames wired on the server and one reading per read; a second Send/Receive sends nothing again', async () => {
+  it('a wired read synced makes its frames wired on the server and one reading per read; a second Send/Receive sends nothing again', { timeout: 30_000 }, async () => {
     const h = harness();
     const meters = simSegment(3, { seed: 9 }).map((m, i) => ({ ...m, model: i === 0 ? ('multical-603' as const) : m.model }));
     const ids: number[] = [];
