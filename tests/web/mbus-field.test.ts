@@ -139,6 +139,31 @@ describe('wired M-Bus session on the simulated converter', () => {
     expect(session.notice).toBe('4 of 4 meters read.');
   });
 
+  it('a multi-telegram read cut short keeps the telegram that came, under its meter, and says which one failed', { timeout: 30_000 }, async () => {
+    const db = freshDb();
+    const { port, session } = await connected(db, { list: [{ model: 'multical-603', primaryAddress: 3, id: '51234567' }] });
+    await session.scan('primary', { from: 3, to: 3 });
+    // the meter answers its first RSP_UD, then falls silent (a cable unplugged at the meter)
+    const answer = port.bus.answer.bind(port.bus);
+    let telegrams = 0;
+    port.bus.answer = (bytes, now, baud) => {
+      const a = answer(bytes, now, baud);
+      if (a && a[0] === 0x68 && ++telegrams > 1) return null;
+      return a;
+    };
+    await session.read('p3');
+    const m = session.meters[0]!;
+    expect(m.read.state).toBe('error');
+    if (m.read.state !== 'error') return;
+    expect(m.read.message).toMatch(/^Meter at primary address 3 did not answer REQ_UD2 for telegram 2 \(3 attempts/);
+    const frames = await db.frames.toArray();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ link: 'mbus', status: 'decoded', meterKey: 'KAM-51234567' });
+    expect(m.read.frameIds).toEqual([frames[0]!.id]);
+    // no local reading from half a read; the server groups the stored telegram by itself
+    expect(await db.readings.count()).toBe(0);
+  });
+
   it('Cancel stops a scan at once: busy ends, the hits so far stay, and the master can scan again', async () => {
     const db = freshDb();
     const { session } = await connected(db, { list: four }, 300);

@@ -213,7 +213,9 @@ export class MbusFieldSession {
     const frames = result?.frames ?? failure?.frames ?? [];
     const decoded = result?.results ?? frames.map((f) => decodeMbusFrame(f));
     let frameIds: number[] = [];
-    let address = result?.address ?? null;
+    // a read cut short still names its meter when its first telegram's CI 72 header was read
+    const head = decoded[0];
+    let address = result?.address ?? (head ? ((head.ok ? head.value.address : head.partial.address) ?? null) : null);
     if (frames.length > 0) {
       const telegrams = frames.map((raw, i) => {
         const d = decoded[i];
