@@ -10,6 +10,7 @@ import { openDb, type ReadoutDb } from '../../web/src/lib/db/index';
 import { dexiePipelineStore } from '../../web/src/lib/db/pipeline';
 import { appendFrames } from '../../web/src/lib/db/frames';
 import { storeWiredRead } from '../../web/src/lib/db/wired';
+import { replaceRoute } from '../../web/src/lib/db/route';
 import { mbusSerialSettings, WebSerialTransport } from '../../web/src/lib/hardware/web-serial';
 import { SimMbusSerialPort, type SimMbusConfig } from '../../web/src/lib/hardware/sim/mbus-shim';
 import { MbusFieldSession } from '../../web/src/lib/mbus-field/session.svelte';
@@ -57,6 +58,25 @@ describe('mainValues', () => {
     const v = mainValues([d.ok ? d.value : (undefined as never)]);
     expect(v.map((x) => x.quantity)).toEqual(['energy', 'volume', 'volume flow', 'flow temperature', 'return temperature']);
     expect(v.map(valueText)).toEqual(['34,510 kWh', '2,232.49 m³', '0.527 m3/h'.replace('m3', 'm³'), '64.6 °C', '45.16 °C']);
+  });
+});
+
+describe('storeWiredRead', () => {
+  it('a read of a route meter marks it read once; telegrams are queued, the reading too; an empty read is refused', async () => {
+    const db = freshDb();
+    await replaceRoute(db, [{ id: 9, manufacturer: 'KAM', serial: '77447744', position: null, group: 'Plant room', make: 'Kamstrup MULTICAL 403' }]);
+    const read = { telegrams: [{ raw: fromHex(TV10), status: 'decoded' as const }], receivedAt: Date.UTC(2026, 0, 5), source: 'mbus 2400 baud', meterKey: 'KAM-77447744', fields: { energy: { value: 34_510_000, unit: 'Wh' } } };
+    const first = await storeWiredRead(db, read, Date.UTC(2026, 0, 5));
+    expect(first.mark).toEqual({ meterKey: 'KAM-77447744', at: Date.UTC(2026, 0, 5), frameId: first.frameIds[0] });
+    expect(first.readingId).not.toBeNull();
+    const again = await storeWiredRead(db, { ...read, receivedAt: Date.UTC(2026, 0, 6) }, Date.UTC(2026, 0, 6));
+    expect(again.mark).toBeNull(); // read already
+    expect((await db.route.get('KAM-77447744'))!.frameId).toBe(first.frameIds[0]);
+    expect(await db.frames.where('meterKey').equals('KAM-77447744').count()).toBe(2);
+    expect((await db.frames.toArray()).every((f) => f.onRoute === true && f.link === 'mbus')).toBe(true);
+    const outbox = await db.outbox.toArray();
+    expect(outbox.map((o) => o.kind).sort()).toEqual(['frames', 'frames', 'readings', 'readings']);
+    await expect(storeWiredRead(db, { ...read, telegrams: [] }, 0)).rejects.toThrow('a read has at least one telegram, got 0');
   });
 });
 
