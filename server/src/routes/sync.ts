@@ -54,7 +54,9 @@ const SyncFrameSchema = z
       .regex(/^(?:[0-9A-Fa-f]{2})+$/, 'expected an even number of hex digits (0-9, A-F), from the L field, without spaces'),
     receivedAt: instant,
     rssi: z.number({ error: 'expected dBm as a number' }).int('expected whole dBm').min(-200).max(50).nullable().optional(),
-    source: z.string({ error: 'expected the receiver name' }).trim().min(1, 'name the receiver or leave it out').max(60, 'at most 60 characters').optional()
+    source: z.string({ error: 'expected the receiver name' }).trim().min(1, 'name the receiver or leave it out').max(60, 'at most 60 characters').optional(),
+    // 'mbus': a wired RSP_UD long frame read through a level converter (ingest.ts IncomingFrame.link)
+    link: z.enum(['wmbus', 'mbus'], { error: "expected 'wmbus' (radio telegram from the L field) or 'mbus' (wired long frame from 68)" }).optional()
   })
   .strict();
 
@@ -129,7 +131,8 @@ export const sync = new Hono<AppEnv>()
         receivedAt: f.receivedAt,
         rssi: f.rssi ?? null,
         // the device is the receiver: it cannot speak for a gateway (gateways may be shared with other utilities)
-        source: f.source ? `${source}/${f.source}` : source
+        source: f.source ? `${source}/${f.source}` : source,
+        link: f.link ?? 'wmbus'
       };
     });
     const device = stores.devices.get(p.tenantId, p.refId);
@@ -192,6 +195,8 @@ describeRoute(
       DEVICE_TOKEN +
       `Up to ${MAX_BATCH} frames per batch, each with the app's own clientId (UUID). Stored and decoded in one transaction with ` +
       'the raw-frame ingest (the same as POST /api/ingest/frames); the source is recorded as "device <id>[/<source>]". ' +
+      'A frame is a radio telegram from its L field unless `link` is "mbus": a wired RSP_UD long frame (from 68) read through a level ' +
+      'converter; the telegrams of one multi-telegram read share receivedAt and make one reading. ' +
       'A clientId the server already holds answers "duplicate" with `first` (when, in which batch, what it became) and changes nothing, ' +
       'so a batch retried after a lost connection, whole or in part, stores only what is missing. A clientId reused for other bytes ' +
       'answers "rejected". The server decodes the raw frames itself with its key vault: readings the device decoded are not ' +

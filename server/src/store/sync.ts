@@ -10,7 +10,7 @@ import type { Db } from '../db/connection.js';
 import type { FrameOutcome, IncomingFrame, Ingest } from '../ingest/ingest.js';
 import { CompactFormatTable, type CompactFormatsJson } from '../../../shared/wmbus/compact.js';
 import type { DeviceInfo, DeviceStore } from './devices.js';
-import type { FrameStatus } from './frames.js';
+import type { FrameLink, FrameStatus } from './frames.js';
 import type { KeyStore, MeterKey } from './keys.js';
 import { auditAs, conflict, notFound } from './registry.js';
 import { SETTING_COMPACT_FORMATS, type SettingStore } from './settings.js';
@@ -58,6 +58,8 @@ export interface SyncFrame {
   receivedAt: number;
   rssi: number | null;
   source: string;
+  /** 'mbus': a wired RSP_UD frame (ingest.ts IncomingFrame.link); absent = 'wmbus'. */
+  link?: FrameLink;
 }
 
 export type SyncOutcome = FrameOutcome | 'rejected';
@@ -302,7 +304,7 @@ export class SyncStore {
       if (fresh.length) {
         const batch: IncomingFrame[] = fresh.map(({ index }) => {
           const f = frames[index];
-          return { bytes: f.bytes, receivedAt: f.receivedAt, rssi: f.rssi, source: f.source };
+          return { bytes: f.bytes, receivedAt: f.receivedAt, rssi: f.rssi, source: f.source, link: f.link ?? 'wmbus' };
         });
         const out = this.ingest.ingest(actor, batch, now);
         const record = this.db.prepare(

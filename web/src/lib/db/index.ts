@@ -17,7 +17,7 @@ export type FrameStatus = 'new' | 'decoded' | 'pending' | 'failed';
 
 export interface FrameRow {
   id?: number;
-  /** The wM-Bus frame from its L field, as the receiver handed it over. Never rewritten. */
+  /** The wM-Bus frame from its L field as the receiver handed it over, or a wired long frame (link 'mbus'). Never rewritten. */
   raw: Uint8Array;
   receivedAt: number;
   source: string;
@@ -35,6 +35,12 @@ export interface FrameRow {
   onRoute?: boolean;
   /** v3: the id Send/Receive gives the server for this frame (UUID), set when it is stored; the server recognises a re-sent frame by it. */
   clientId?: string;
+  /**
+   * How the frame came: 'mbus' is a wired RSP_UD long frame (from 68) read through a level
+   * converter (db/wired.ts); absent or 'wmbus' is a radio telegram from its L field. Not indexed,
+   * so no schema version: rows stored before it are radio telegrams.
+   */
+  link?: 'wmbus' | 'mbus';
 }
 
 export interface ReadingRow {

@@ -29,7 +29,8 @@ export interface PipelineStore {
 export function dexiePipelineStore(db: ReadoutDb): PipelineStore {
   return {
     appendFrames: (frames, at) => appendFrames(db, frames, at),
-    framesWithStatus: (status, limit) => framesWithStatus(db, status, limit),
+    // a wired frame is stored already decoded (wired.ts); this guard keeps one that is not out of the radio decoder
+    framesWithStatus: async (status, limit) => (await framesWithStatus(db, status, limit)).filter((f) => f.link !== 'mbus'),
     routeMeters: () => routeMeters(db),
     commit: (outcomes, at) =>
       db.transaction('rw', [db.frames, db.readings, db.outbox, db.route], async () => {

@@ -14,7 +14,7 @@ import { addProblems, emptySent, type SentFrames, type SyncProblem } from './log
 
 /** Frames per POST; the server takes up to 10,000 (ingest.ts MAX_BATCH), smaller batches lose less to a drop. */
 export const DEFAULT_BATCH = 1000;
-/** routes/sync.ts SyncFrameSchema: hex of at most 512 bytes, times after 2000-01-01, rssi -200…50 dBm, source ≤ 60 characters. */
+/** routes/sync.ts SyncFrameSchema: hex of at most 512 bytes, times after 2000-01-01, rssi -200…50 dBm, source ≤ 60 characters, link for wired frames. */
 const MAX_FRAME_BYTES = 512;
 const EARLIEST = 946_684_800_000;
 
@@ -24,6 +24,8 @@ interface WireFrame {
   receivedAt: number;
   rssi: number | null;
   source?: string;
+  /** Only for wired frames (routes/sync.ts): 'mbus'; a radio telegram goes without it. */
+  link?: 'mbus';
 }
 
 interface Answer {
@@ -45,7 +47,7 @@ export function toWire(f: FrameRow & { clientId: string }): WireFrame | { unsend
   if (!(receivedAt >= EARLIEST)) return { unsendable: `received at ${new Date(f.receivedAt).toISOString()}: the device clock was wrong` };
   const rssi = f.rssi === null || !Number.isFinite(f.rssi) ? null : Math.round(f.rssi);
   const source = f.source.trim().slice(0, 60).trim();
-  return { clientId: f.clientId, hex: toHex(f.raw), receivedAt, rssi: rssi !== null && rssi >= -200 && rssi <= 50 ? rssi : null, ...(source ? { source } : {}) };
+  return { clientId: f.clientId, hex: toHex(f.raw), receivedAt, rssi: rssi !== null && rssi >= -200 && rssi <= 50 ? rssi : null, ...(source ? { source } : {}), ...(f.link === 'mbus' ? { link: 'mbus' as const } : {}) };
 }
 
 /** Every 'frames' outbox entry, oldest first, in batches; returns what went and what the server said. */

@@ -9,6 +9,16 @@
 export const SIM_GLOBAL = '__READOUT_SIM__';
 export const SIM_CONTROL_GLOBAL = '__READOUT_SIM_CONTROL__';
 
+/**
+ * How many times faster than a cable the simulated M-Bus converter runs (mbus-shim.ts): the page's
+ * master divides its waits by it. 1 without a simulated converter (a real one runs at line pace).
+ */
+export function simMbusSpeed(): number {
+  const c = (globalThis as Record<string, unknown>)[SIM_GLOBAL] as { mbus?: { speed?: unknown } } | null | undefined;
+  const speed = c !== null && typeof c === 'object' ? c.mbus?.speed : undefined;
+  return typeof speed === 'number' && speed > 0 ? speed : 1;
+}
+
 export interface DropOptions {
   /** Connection attempts refused after the drop (port.open / gatt.connect fail); default 0. Infinity: gone for good. */
   refuse?: number;
