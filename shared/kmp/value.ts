@@ -147,7 +147,8 @@ export function decodeValue(unit: number, nob: number, siex: number, bytes: Uint
   let m = 0n;
   for (let i = 0; i < bytes.length; i++) m = (m << 8n) | BigInt(bytes[i]);
   const e = siex & 0x3f;
-  return { unit, negative: (siex & 0x80) !== 0, mantissa: m, exponent: siex & 0x40 ? -e : e };
+  // SE with exponent 0 is 10^-0 = 10^0: exponent 0, never -0
+  return { unit, negative: (siex & 0x80) !== 0, mantissa: m, exponent: siex & 0x40 && e !== 0 ? -e : e };
 }
 
 /**

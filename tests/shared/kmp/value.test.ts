@@ -62,6 +62,11 @@ describe('register values (protocols.md §5.4, TV-14 "Floats")', () => {
     expect(valueText(w)).toBe('9007199254740.993');
   });
 
+  it('SiEx 40 (exponent −0) is exponent 0', () => {
+    expect(Object.is(decodeValue(0, 1, 0x40, fromHex('05')).exponent, 0)).toBe(true);
+    expect(valueText(decodeValue(0, 1, 0x40, fromHex('05')))).toBe('5');
+  });
+
   it('zero, also with the sign bit or a negative exponent, has no sign', () => {
     expect(valueText(fromDoc('0100 00'))).toBe('0');
     expect(valueText(fromDoc('01C2 00'))).toBe('0.00');
