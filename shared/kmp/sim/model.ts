@@ -1,0 +1,339 @@
+// The simulated MULTICAL 603's registers and loggers, as values (no bytes yet; meter.ts speaks
+// KMP). Register ids and units: protocols.md §5.5 and the §5.4 unit table. Resolutions (NoB,
+// exponent) are sim choices in the style of a 603 configured for kWh and m³; the real ones depend
+// on the meter's configuration number.
+
+import { DAY_MS, HOUR_MS, SimPhysics } from './physics.js';
+import type { InfoEvent, SimCounter } from './physics.js';
+
+/** How the meter sends one register (§5.4): unit code, value bytes, decimal exponent. */
+export interface SimRegisterSpec {
+  id: number;
+  name: string;
+  unit: number;
+  nob: number;
+  exponent: number;
+}
+
+/** A register value at one instant: the integer the meter sends, × 10^exponent. */
+export interface SimRegisterValue extends SimRegisterSpec {
+  mantissa: number;
+}
+
+const spec = (id: number, name: string, unit: number, nob: number, exponent: number): SimRegisterSpec => ({ id, name, unit, nob, exponent });
+
+/** Registers the simulated 603 answers (GetRegister omits all others, §5.3). Units from §5.4. */
+export const SIM_603_REGISTERS: readonly SimRegisterSpec[] = [
+  spec(60, 'E1 heat energy', 0x02, 4, 0), // kWh
+  spec(63, 'E3 cooling energy', 0x02, 4, 0),
+  spec(97, 'E8 m³·t1', 0x2b, 4, 0),
+  spec(110, 'E9 m³·t2', 0x2b, 4, 0),
+  spec(64, 'TA2 tariff register 2', 0x02, 4, 0),
+  spec(65, 'TA3 tariff register 3', 0x02, 4, 0),
+  spec(66, 'TL2 tariff limit 2', 0x16, 4, -1), // kW, 0.1
+  spec(67, 'TL3 tariff limit 3', 0x16, 4, -1),
+  spec(68, 'V1 volume', 0x28, 4, -2), // m³, 0.01
+  spec(84, 'VA pulse input A', 0x28, 4, -3),
+  spec(85, 'VB pulse input B', 0x28, 4, -3),
+  spec(1004, 'operating hour counter', 0x2e, 4, 0),
+  spec(175, 'error hour counter', 0x2e, 4, 0),
+  spec(86, 't1 flow temperature', 0x25, 2, -2),
+  spec(87, 't2 return temperature', 0x25, 2, -2),
+  spec(89, 't1−t2', 0x26, 2, -2),
+  spec(74, 'flow V1', 0x29, 4, 0), // l/h
+  spec(80, 'power', 0x16, 4, -1), // kW, 0.1
+  spec(99, 'info code', 0x33, 4, 0),
+  spec(113, 'info event counter', 0x33, 2, 0),
+  spec(91, 'P1 pressure (analog input)', 0x34, 2, -2), // bar, 0.01
+  spec(92, 'P2 pressure (analog input)', 0x34, 2, -2),
+  spec(98, 'target date', 0x32, 4, 0), // mm:dd
+  spec(1001, 'serial number', 0x33, 4, 0),
+  spec(1002, 'current time', 0x2f, 4, 0), // hhmmss
+  spec(1003, 'current date', 0x30, 4, 0), // yymmdd
+  spec(112, 'customer number (high 8 digits)', 0x33, 4, 0),
+  spec(1010, 'customer number (low 8 digits)', 0x33, 4, 0),
+  spec(152, 'program number', 0x33, 4, 0),
+  spec(1005, 'software edition', 0x33, 2, 0),
+];
+
+const SPEC_BY_ID = new Map(SIM_603_REGISTERS.map((s) => [s.id, s]));
+
+/** Registers PutRegister may change (sim choice: configuration only, never a billing counter). */
+export const SIM_WRITABLE = new Set([66, 67, 98, 112, 1010]);
+
+export type SimLogKind = 'hourly' | 'daily' | 'monthly' | 'yearly' | 'info';
+
+export interface SimLogSpec {
+  kind: SimLogKind;
+  lid: number;
+  /** Records kept; older ones are overwritten. */
+  capacity: number;
+  /** Registers each record holds. */
+  registers: readonly number[];
+}
+
+const COUNTERS = [1003, 60, 63, 97, 110, 64, 65, 68, 84, 85, 1004, 175, 99];
+
+/**
+ * The sim's loggers. Depths follow the issue (460 days, 36 months, 1,440 hours; 50 info-code
+ * changes per §4.5.1). LIDs: 01 = interval/hour log is in protocols.md §5.6; the others are
+ * [?] not in the public KMP document (configuration, confirm on a meter) — `lids` overrides them.
+ */
+export function simLogs(lids?: Partial<Record<SimLogKind, number>>): SimLogSpec[] {
+  const lid = (k: SimLogKind, d: number): number => lids?.[k] ?? d;
+  return [
+    { kind: 'hourly', lid: lid('hourly', 0x01), capacity: 1440, registers: [1003, 1002, 60, 68, 97, 110, 99, 1004] },
+    { kind: 'daily', lid: lid('daily', 0x02), capacity: 460, registers: COUNTERS },
+    { kind: 'monthly', lid: lid('monthly', 0x03), capacity: 36, registers: COUNTERS },
+    { kind: 'yearly', lid: lid('yearly', 0x04), capacity: 15, registers: COUNTERS },
+    { kind: 'info', lid: lid('info', 0x05), capacity: 50, registers: [1003, 1002, 99] },
+  ];
+}
+
+/** Records a log holds at an instant: indices first..count−1 of all records ever written. */
+export interface SimLogWindow {
+  log: SimLogSpec;
+  /** Index of the oldest record still kept. */
+  first: number;
+  /** Records ever written (the newest has index count − 1). */
+  count: number;
+  /** When record `r` was written (its registers hold the values of that instant). */
+  timeOf(r: number): number;
+  /** RecID of record `r`: a 16-bit counter that wraps (§5.6). */
+  recIdOf(r: number): number;
+  /** The register values of record `r`. */
+  valuesOf(r: number): SimRegisterValue[];
+}
+
+export interface SimModelOptions {
+  serial: number;
+  startEpochMs: number;
+  seed?: number;
+  lids?: Partial<Record<SimLogKind, number>>;
+}
+
+const two = (n: number): number => n % 100;
+
+/** yymmdd and hhmmss as the decimal numbers the date/clock units carry (§5.4). */
+export function dateNumber(ms: number): number {
+  const d = new Date(ms);
+  return two(d.getUTCFullYear()) * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+}
+export function timeNumber(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCHours() * 10000 + d.getUTCMinutes() * 100 + d.getUTCSeconds();
+}
+
+/** First instant of the month after `ms`'s month, `n` months later (n ≥ 1). */
+function monthBoundary(ms: number, n: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1);
+}
+function yearBoundary(ms: number, n: number): number {
+  return Date.UTC(new Date(ms).getUTCFullYear() + n, 0, 1);
+}
+
+/**
+ * The meter's state over time. It was installed 1,200 days before `startEpochMs` (midnight UTC),
+ * so at the start every logger is full except the yearly one. The meter clock is UTC (sim choice).
+ */
+export class SimMeterModel {
+  readonly serial: number;
+  readonly startEpochMs: number;
+  readonly installMs: number;
+  readonly physics: SimPhysics;
+  readonly logs: SimLogSpec[];
+  /** Values written with PutRegister (configuration registers). */
+  readonly #written = new Map<number, number>();
+  readonly #base: Record<'energyWh' | 'volumeL' | 'e8' | 'e9' | 'pulseAL' | 'pulseBL' | 'hours' | 'errorHours', number>;
+
+  constructor(o: SimModelOptions) {
+    if (!Number.isInteger(o.serial) || o.serial < 0 || o.serial > 0xffffffff) {
+      throw new RangeError(`serial: expected an integer 0..4294967295, got ${o.serial}`);
+    }
+    if (!Number.isFinite(o.startEpochMs)) throw new RangeError(`startEpochMs: expected a time in ms, got ${o.startEpochMs}`);
+    this.serial = o.serial;
+    this.startEpochMs = o.startEpochMs;
+    const seed = (o.seed ?? o.serial) >>> 0;
+    const startDay = Math.floor(o.startEpochMs / DAY_MS) * DAY_MS;
+    this.installMs = startDay - 1200 * DAY_MS;
+    const at = (daysBefore: number, hour: number): number => startDay - daysBefore * DAY_MS + hour * HOUR_MS;
+    // A few realistic info-code events (§4.5.1 bit weights), all within the daily logger's depth.
+    const events: InfoEvent[] = [
+      { atMs: at(400, 2) + 17 * 60_000, code: 0x0001 }, // supply interrupted (logged only)
+      { atMs: at(400, 3), code: 0 },
+      { atMs: at(300, 14), code: 0x0040 }, // t2 short-circuited: 5 error hours
+      { atMs: at(300, 19), code: 0 },
+      { atMs: at(120, 9), code: 0x0100 }, // V1 air: 3 error hours
+      { atMs: at(120, 12), code: 0 },
+      { atMs: at(45, 18), code: 0x1000 }, // pulse input A: leakage, 30 h
+      { atMs: at(44, 24), code: 0 },
+      { atMs: at(10, 6), code: 0x0004 }, // external alarm set over KMP, 2 h
+      { atMs: at(10, 8), code: 0 },
+    ];
+    this.physics = new SimPhysics({ installMs: this.installMs, seed, events, tl2: 250, tl3: 400 });
+    this.logs = simLogs(o.lids);
+    this.#base = {
+      energyWh: (180_000 + (seed % 50_000)) * 1000,
+      volumeL: (5_200 + (seed % 900)) * 1000,
+      e8: 0,
+      e9: 0,
+      pulseAL: 21_000_000 + (seed % 1_000_000),
+      pulseBL: 310_000,
+      hours: 26_280 + (seed % 500),
+      errorHours: 12,
+    };
+    this.#base.e8 = this.#base.volumeL * 6500; // as if the earlier water had come at 65 °C …
+    this.#base.e9 = this.#base.volumeL * 4200; // … and gone back at 42 °C
+  }
+
+  spec(id: number): SimRegisterSpec | undefined {
+    return SPEC_BY_ID.get(id);
+  }
+
+  /** The value of register `id` at `ms`, or undefined for a register this meter does not have. */
+  value(id: number, ms: number): SimRegisterValue | undefined {
+    const s = SPEC_BY_ID.get(id);
+    if (!s) return undefined;
+    const m = this.#mantissa(id, ms);
+    return { ...s, mantissa: m };
+  }
+
+  /** Every register at `ms`. */
+  values(ms: number): SimRegisterValue[] {
+    return SIM_603_REGISTERS.map((s) => ({ ...s, mantissa: this.#mantissa(s.id, ms) }));
+  }
+
+  /** PutRegister: false (nothing changes) for a register that is not writable or a bad value. */
+  write(id: number, mantissa: number, ms: number): boolean {
+    if (!SIM_WRITABLE.has(id) || !Number.isSafeInteger(mantissa) || mantissa < 0) return false;
+    const s = SPEC_BY_ID.get(id)!;
+    if (mantissa >= 2 ** (8 * s.nob)) return false;
+    if (id === 66) this.physics.setLimits(ms, { tl2: mantissa });
+    else if (id === 67) this.physics.setLimits(ms, { tl3: mantissa });
+    else this.#written.set(id, mantissa);
+    return true;
+  }
+
+  log(lid: number): SimLogSpec | undefined {
+    return this.logs.find((l) => l.lid === lid);
+  }
+
+  /** What log `lid` holds at `nowMs`. */
+  window(log: SimLogSpec, nowMs: number): SimLogWindow {
+    const install = this.installMs;
+    let timeOf: (r: number) => number;
+    let count: number;
+    switch (log.kind) {
+      case 'hourly':
+        timeOf = (r) => install + (r + 1) * HOUR_MS;
+        count = Math.max(0, Math.floor((nowMs - install) / HOUR_MS));
+        break;
+      case 'daily':
+        timeOf = (r) => install + (r + 1) * DAY_MS;
+        count = Math.max(0, Math.floor((nowMs - install) / DAY_MS));
+        break;
+      case 'monthly':
+      case 'yearly': {
+        const next = log.kind === 'monthly' ? monthBoundary : yearBoundary;
+        timeOf = (r) => next(install, r + 1);
+        count = 0;
+        while (timeOf(count) <= nowMs) count++;
+        break;
+      }
+      case 'info': {
+        const events = this.physics.events(nowMs);
+        timeOf = (r) => events[r].atMs;
+        count = events.length;
+        break;
+      }
+    }
+    return {
+      log,
+      first: Math.max(0, count - log.capacity),
+      count,
+      timeOf,
+      recIdOf: (r) => (r + 1) & 0xffff,
+      valuesOf: (r) => {
+        const t = timeOf(r);
+        return log.registers.map((id) => this.value(id, t)!);
+      },
+    };
+  }
+
+  #counter(name: SimCounter, ms: number): number {
+    return this.physics.counter(name, ms);
+  }
+
+  #mantissa(id: number, ms: number): number {
+    const p = this.physics;
+    const b = this.#base;
+    const hour = p.hour(p.hourIndex(ms));
+    const written = this.#written.get(id);
+    if (written !== undefined) return written;
+    switch (id) {
+      case 60:
+        return Math.floor((b.energyWh + this.#counter('energyWh', ms)) / 1000);
+      case 63:
+        return 0;
+      case 97:
+        return Math.floor((b.e8 + this.#counter('e8', ms)) / 100_000);
+      case 110:
+        return Math.floor((b.e9 + this.#counter('e9', ms)) / 100_000);
+      case 64:
+        return Math.floor(this.#counter('ta2Wh', ms) / 1000);
+      case 65:
+        return Math.floor(this.#counter('ta3Wh', ms) / 1000);
+      case 66:
+        return p.limitsAt(ms).tl2;
+      case 67:
+        return p.limitsAt(ms).tl3;
+      case 68:
+        return Math.floor((b.volumeL + this.#counter('volumeL', ms)) / 10);
+      case 84:
+        return b.pulseAL + this.#counter('pulseAL', ms);
+      case 85:
+        return b.pulseBL + this.#counter('pulseBL', ms);
+      case 1004:
+        return b.hours + Math.max(0, Math.floor((ms - this.installMs) / HOUR_MS));
+      case 175:
+        return b.errorHours + this.#counter('errorHours', ms);
+      case 86:
+        return hour.t1;
+      case 87:
+        return hour.t2;
+      case 89:
+        return hour.t1 - hour.t2;
+      case 74:
+        return hour.volumeL;
+      case 80:
+        return p.powerAt(ms);
+      case 99:
+        return p.infoAt(ms);
+      case 113:
+        return p.events(ms).length;
+      case 91:
+        return hour.p1;
+      case 92:
+        return hour.p2;
+      case 98:
+        return 601; // target date 1 June (mm:dd)
+      case 1001:
+        return this.serial;
+      case 1002:
+        return timeNumber(ms);
+      case 1003:
+        return dateNumber(ms);
+      case 112:
+        return 0;
+      case 1010:
+        return this.serial % 100_000_000;
+      case 152:
+        return 4_011_300;
+      case 1005:
+        return 0x0201;
+      default:
+        throw new RangeError(`register ${id}: no value rule in the simulated meter`);
+    }
+  }
+}
