@@ -17,6 +17,8 @@ export const SIM_CID = {
   SET_CLOCK: 0x09,
   GET_REGISTER: 0x10,
   PUT_REGISTER: 0x11,
+  GET_EVENT_STATUS: 0x9b,
+  CLEAR_EVENT_STATUS: 0x9c,
   LOG_TIME_PRESENT: 0xa0,
   LOG_LAST_PRESENT: 0xa1,
   LOG_ID_PRESENT: 0xa2,
@@ -140,6 +142,19 @@ export class SimKmpMeter {
         return this.#getRegister(d, nowMs);
       case SIM_CID.PUT_REGISTER:
         return this.#putRegister(d, nowMs);
+      case SIM_CID.GET_EVENT_STATUS:
+        if (d.length !== 0) return this.#silent('malformed');
+        return this.#reply(SIM_CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
+      case SIM_CID.CLEAR_EVENT_STATUS: {
+        if (d.length !== 8) return this.#silent('malformed');
+        // byte 2 bit 0: the interval log; clearing it marks every record up to now as read
+        if ((d[2] | d[6]) & 0x01) {
+          const w = this.#intervalLog(nowMs);
+          if (w) this.#lastRead.set(w.log.lid, w.count - 1);
+        }
+        // both answer with the event status (CID 9B), §5.3 "as 9B"
+        return this.#reply(SIM_CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
+      }
       case SIM_CID.LOG_TIME_PRESENT:
       case SIM_CID.LOG_LAST_PRESENT:
       case SIM_CID.LOG_ID_PRESENT:
@@ -205,6 +220,7 @@ export class SimKmpMeter {
    * nothing (A1), RecID(2) (A2), Time(8) RecIDOffset(2) (A3). Answer APL: CID LTID NRtR, records
    * (the first with RegID Unit NoB SiEx per value, later ones values only), LRORecID NewestRecID INFO.
    * sim: LTID echoes the LID; registers the log does not hold are omitted (NRtR counts the rest).
+   * A1 reads from the "last read" pointer, which only ClearEventStatus moves (§5.6).
    */
   #log(cid: number, d: Uint8Array, nowMs: number): Uint8Array | null {
     const lid = d[0];
@@ -249,7 +265,6 @@ export class SimKmpMeter {
     });
     const last = sel.records.at(-1);
     const lro = last === undefined ? (this.#lastReadId(w, lid) ?? 0) : w.recIdOf(last);
-    if (cid === 0xa1 && last !== undefined) this.#lastRead.set(lid, last);
     out.push(...trailer(lro, newestId, sel.info));
     return this.#reply(cid, out);
   }
@@ -257,5 +272,20 @@ export class SimKmpMeter {
   #lastReadId(w: SimLogWindow, lid: number): number | null {
     const r = this.#lastRead.get(lid);
     return r === undefined ? null : w.recIdOf(r);
+  }
+
+  #intervalLog(nowMs: number): SimLogWindow | null {
+    const log = this.model.logs.find((l) => l.kind === 'hourly');
+    return log ? this.model.window(log, nowMs) : null;
+  }
+
+  /**
+   * GetEventStatus (§5.3): 4 event bytes; byte 2 bit 0 = the interval log has records not read
+   * (after the "last read" pointer), bit 1 = RTC log (the sim has none). Bytes 0, 1, 3: 0.
+   */
+  #eventStatus(nowMs: number): number[] {
+    const w = this.#intervalLog(nowMs);
+    const read = w ? (this.#lastRead.get(w.log.lid) ?? w.first - 1) : 0;
+    return [0, 0, w && w.count - 1 > read ? 0x01 : 0, 0];
   }
 }

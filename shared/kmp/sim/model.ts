@@ -33,6 +33,7 @@ export const SIM_603_REGISTERS: readonly SimRegisterSpec[] = [
   spec(66, 'TL2 tariff limit 2', 0x16, 4, -1), // kW, 0.1
   spec(67, 'TL3 tariff limit 3', 0x16, 4, -1),
   spec(68, 'V1 volume', 0x28, 4, -2), // m³, 0.01
+  spec(69, 'V2 volume (return, leak surveillance)', 0x28, 4, -2),
   spec(84, 'VA pulse input A', 0x28, 4, -3),
   spec(85, 'VB pulse input B', 0x28, 4, -3),
   spec(1004, 'operating hour counter', 0x2e, 4, 0),
@@ -72,20 +73,20 @@ export interface SimLogSpec {
   registers: readonly number[];
 }
 
-const COUNTERS = [1003, 60, 63, 97, 110, 64, 65, 68, 84, 85, 1004, 175, 99];
+const COUNTERS = [1003, 60, 63, 97, 110, 64, 65, 68, 69, 84, 85, 1004, 175, 99];
 
 /**
  * The sim's loggers. Depths follow the issue (460 days, 36 months, 1,440 hours; 50 info-code
- * changes per §4.5.1). LIDs: 01 = interval/hour log is in protocols.md §5.6; the others are
+ * changes per §4.5.1; 20 years), as kmp-proto's loggers.ts configures them. LIDs: 01 = interval/hour log is in protocols.md §5.6; the others are
  * [?] not in the public KMP document (configuration, confirm on a meter) — `lids` overrides them.
  */
 export function simLogs(lids?: Partial<Record<SimLogKind, number>>): SimLogSpec[] {
   const lid = (k: SimLogKind, d: number): number => lids?.[k] ?? d;
   return [
-    { kind: 'hourly', lid: lid('hourly', 0x01), capacity: 1440, registers: [1003, 1002, 60, 68, 97, 110, 99, 1004] },
+    { kind: 'hourly', lid: lid('hourly', 0x01), capacity: 1440, registers: [1003, 1002, 60, 63, 68, 69, 97, 110, 99, 1004] },
     { kind: 'daily', lid: lid('daily', 0x02), capacity: 460, registers: COUNTERS },
     { kind: 'monthly', lid: lid('monthly', 0x03), capacity: 36, registers: COUNTERS },
-    { kind: 'yearly', lid: lid('yearly', 0x04), capacity: 15, registers: COUNTERS },
+    { kind: 'yearly', lid: lid('yearly', 0x04), capacity: 20, registers: COUNTERS },
     { kind: 'info', lid: lid('info', 0x05), capacity: 50, registers: [1003, 1002, 99] },
   ];
 }
@@ -290,6 +291,8 @@ export class SimMeterModel {
         return p.limitsAt(ms).tl3;
       case 68:
         return Math.floor((b.volumeL + this.#counter('volumeL', ms)) / 10);
+      case 69: // a closed circuit: V2 sees the water V1 saw, fitted later (a smaller start value)
+        return Math.floor((b.volumeL - 1_234_560 + this.#counter('volumeL', ms)) / 10);
       case 84:
         return b.pulseAL + this.#counter('pulseAL', ms);
       case 85:

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
 import { KMP, KmpReader, decodeFrame, requestFrame } from '../../../shared/kmp/frame';
@@ -180,6 +181,25 @@ describe('SimKmpMeter answers real KMP bytes', () => {
     expect(m.answer(put(0, 60, 0x02, 4, 0x00, [0, 0, 0, 1]), T0)).toBeNull();
   });
 
+  it('never throws on any request: random frames and random bytes give a frame, an ACK or silence (fast-check)', () => {
+    const m = meter();
+    const cids = fc.constantFrom(0x01, 0x02, 0x09, 0x10, 0x11, 0x9b, 0x9c, 0xa0, 0xa1, 0xa2, 0xa3, 0x55);
+    fc.assert(
+      fc.property(cids, fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 400 * DAY_MS }), (cid, data, dt) => {
+        const a = m.answer(requestFrame(KMP.DST_METER, cid, data), T0 + dt);
+        if (a === null) return;
+        const u = decodeFrame(a);
+        expect(u.kind === 'ack' || u.kind === 'response').toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => {
+        m.answer(bytes, T0);
+      }),
+    );
+  });
+
   it('SetClock: ACK, and the clock registers show the new time', () => {
     const m = meter();
     // SetClock 2007-07-30 16:15:57 (TV-14 data)
@@ -321,13 +341,28 @@ describe('logger reads A0..A3 (§5.6)', () => {
     expect(a.records.map((r) => r.recId)).toEqual([d[i - 2].recId, d[i - 3].recId, d[i - 4].recId]);
   });
 
-  it('A1 reads from the last-read pointer on, and moves it', () => {
+  it('A1 reads from the last-read pointer, which ClearEventStatus moves; GetEventStatus says when hours are unread', () => {
     const m = meter();
-    const d = m.daily(T0);
-    const a = parseLog(response(m.answer(logRequest(0xa1, DAILY, [60], 2, 0x80), T0)).data);
-    expect(a.records.map((r) => r.recId)).toEqual([d[0].recId, d[1].recId]);
-    const b = parseLog(response(m.answer(logRequest(0xa1, DAILY, [60], 2, 0x80), T0)).data);
-    expect(b.records.map((r) => r.recId)).toEqual([d[2].recId, d[3].recId]);
+    const h = m.records('hourly', T0);
+    const HOURLY = 0x01;
+    const status = (f: Uint8Array | null): number[] => [...response(f).data];
+    expect(status(m.answer(requestFrame(KMP.DST_METER, 0x9b), T0))).toEqual([0, 0, 1, 0]);
+    const a = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    expect(a.records.map((r) => r.recId)).toEqual([h[0].recId, h[1].recId]);
+    // A1 alone does not move the pointer
+    const again = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    expect(again.records.map((r) => r.recId)).toEqual([h[0].recId, h[1].recId]);
+    const cleared = response(m.answer(requestFrame(KMP.DST_METER, 0x9c, Uint8Array.of(0, 0, 1, 0, 0, 0, 0, 0)), T0));
+    expect(cleared.cid).toBe(0x9b);
+    expect([...cleared.data]).toEqual([0, 0, 0, 0]);
+    // nothing new until the next hour's record
+    const none = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    expect(none.records).toHaveLength(0);
+    const later = T0 + HOUR_MS;
+    expect(status(m.answer(requestFrame(KMP.DST_METER, 0x9b), later))).toEqual([0, 0, 1, 0]);
+    const next = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), later)).data);
+    expect(next.records.map((r) => r.recId)).toEqual([m.records('hourly', later).at(-1)!.recId]);
+    expect(next.info).toBe(LOG_INFO.END_OF_LOG);
   });
 
   it('INFO: out of range for a RecID the log does not hold or a time after the newest; empty for an unknown log', () => {
@@ -462,6 +497,37 @@ describe('SimOpticalHead: echo, line pace, faults', () => {
     expect(await run(5)).toEqual(a);
     expect(new Set(a)).toEqual(new Set(['response', 'garbage', 'silence']));
     expect(await run(6)).not.toEqual(a);
+  });
+
+  it('a whole daily logger read through the head at 1200 baud: 460 records, within 1.3× the line time of its bytes', async () => {
+    const t = timers();
+    const m = meter();
+    const head = new SimOpticalHead({ meter: m, timers: t });
+    const ids = [1003, 60, 63, 68, 69, 1004, 99, 175];
+    const reader = new KmpReader();
+    async function exchange(req: Uint8Array): Promise<Uint8Array> {
+      await head.write(req);
+      for (;;) {
+        const c = await head.read(2000);
+        if (!c) throw new Error('no answer');
+        reader.push(c);
+        const r = reader.take().find((u) => u.kind === 'response');
+        if (r && r.kind === 'response') return r.data;
+      }
+    }
+    const start = t.now();
+    let a = parseLog(await exchange(logRequest(0xa0, 0x02, ids, 2, 0x80, [...logTimeBytes(Date.UTC(2020, 0, 1))])));
+    const got = [...a.records];
+    while (!(a.info & LOG_INFO.END_OF_LOG)) {
+      a = parseLog(await exchange(logRequest(0xa2, 0x02, ids, 2, 0x80, u16((a.lro + 1) & 0xffff))));
+      got.push(...a.records);
+    }
+    const elapsed = t.now() - start;
+    expect(got.map((r) => r.recId)).toEqual(m.daily(T0).map((r) => r.recId));
+    expect(got[0].values.map((v) => v.id)).toEqual([1003, 60, 63, 68, 69, 1004, 99, 175]);
+    const onLine = lineMs(head.stats.txBytes + head.stats.rxBytes, 1200);
+    expect(elapsed).toBeGreaterThanOrEqual(onLine);
+    expect(elapsed / onLine).toBeLessThanOrEqual(1.3);
   });
 
   it('a read honours its AbortSignal and close() ends a waiting read', async () => {
