@@ -1,8 +1,9 @@
 // The simulated MULTICAL 603's registers and loggers, as values (no bytes yet; meter.ts speaks
-// KMP). Register ids and units: protocols.md §5.5 and the §5.4 unit table. Resolutions (NoB,
-// exponent) are sim choices in the style of a 603 configured for kWh and m³; the real ones depend
-// on the meter's configuration number.
+// KMP). Register ids and units: protocols.md §5.5 and the §5.4 unit table; every register has
+// NoB 4 (Kamstrup doc §4.4.2, as commands.ts's putRegister assumes). Exponents are sim choices
+// in the style of a 603 configured for kWh and m³; the real ones depend on the configuration.
 
+import { loggerFor } from '../loggers.js';
 import { DAY_MS, HOUR_MS, SimPhysics } from './physics.js';
 import type { InfoEvent, SimCounter } from './physics.js';
 
@@ -38,15 +39,15 @@ export const SIM_603_REGISTERS: readonly SimRegisterSpec[] = [
   spec(85, 'VB pulse input B', 0x28, 4, -3),
   spec(1004, 'operating hour counter', 0x2e, 4, 0),
   spec(175, 'error hour counter', 0x2e, 4, 0),
-  spec(86, 't1 flow temperature', 0x25, 2, -2),
-  spec(87, 't2 return temperature', 0x25, 2, -2),
-  spec(89, 't1−t2', 0x26, 2, -2),
+  spec(86, 't1 flow temperature', 0x25, 4, -2),
+  spec(87, 't2 return temperature', 0x25, 4, -2),
+  spec(89, 't1−t2', 0x26, 4, -2),
   spec(74, 'flow V1', 0x29, 4, 0), // l/h
   spec(80, 'power', 0x16, 4, -1), // kW, 0.1
   spec(99, 'info code', 0x33, 4, 0),
-  spec(113, 'info event counter', 0x33, 2, 0),
-  spec(91, 'P1 pressure (analog input)', 0x34, 2, -2), // bar, 0.01
-  spec(92, 'P2 pressure (analog input)', 0x34, 2, -2),
+  spec(113, 'info event counter', 0x33, 4, 0),
+  spec(91, 'P1 pressure (analog input)', 0x34, 4, -2), // bar, 0.01
+  spec(92, 'P2 pressure (analog input)', 0x34, 4, -2),
   spec(98, 'target date', 0x32, 4, 0), // mm:dd
   spec(1001, 'serial number', 0x33, 4, 0),
   spec(1002, 'current time', 0x2f, 4, 0), // hhmmss
@@ -54,7 +55,7 @@ export const SIM_603_REGISTERS: readonly SimRegisterSpec[] = [
   spec(112, 'customer number (high 8 digits)', 0x33, 4, 0),
   spec(1010, 'customer number (low 8 digits)', 0x33, 4, 0),
   spec(152, 'program number', 0x33, 4, 0),
-  spec(1005, 'software edition', 0x33, 2, 0),
+  spec(1005, 'software edition', 0x33, 4, 0),
 ];
 
 const SPEC_BY_ID = new Map(SIM_603_REGISTERS.map((s) => [s.id, s]));
@@ -76,18 +77,22 @@ export interface SimLogSpec {
 const COUNTERS = [1003, 60, 63, 97, 110, 64, 65, 68, 69, 84, 85, 1004, 175, 99];
 
 /**
- * The sim's loggers. Depths follow the issue (460 days, 36 months, 1,440 hours; 50 info-code
- * changes per §4.5.1; 20 years), as kmp-proto's loggers.ts configures them. LIDs: 01 = interval/hour log is in protocols.md §5.6; the others are
- * [?] not in the public KMP document (configuration, confirm on a meter) — `lids` overrides them.
+ * The sim's loggers. LIDs and depths come from kmp-proto's configuration for a 603
+ * (loggers.ts: 01 = interval/hour log is in protocols.md §5.6; the others are [?] not in the
+ * public KMP document, confirm on a meter); `lids` overrides them. Each log holds a superset of
+ * the registers loggers.ts asks for, so a client's request is answered whole.
  */
 export function simLogs(lids?: Partial<Record<SimLogKind, number>>): SimLogSpec[] {
-  const lid = (k: SimLogKind, d: number): number => lids?.[k] ?? d;
+  const log = (kind: SimLogKind, registers: readonly number[]): SimLogSpec => {
+    const c = loggerFor('603', kind);
+    return { kind, lid: lids?.[kind] ?? c.lid, capacity: c.depth, registers };
+  };
   return [
-    { kind: 'hourly', lid: lid('hourly', 0x01), capacity: 1440, registers: [1003, 1002, 60, 63, 68, 69, 97, 110, 99, 1004] },
-    { kind: 'daily', lid: lid('daily', 0x02), capacity: 460, registers: COUNTERS },
-    { kind: 'monthly', lid: lid('monthly', 0x03), capacity: 36, registers: COUNTERS },
-    { kind: 'yearly', lid: lid('yearly', 0x04), capacity: 20, registers: COUNTERS },
-    { kind: 'info', lid: lid('info', 0x05), capacity: 50, registers: [1003, 1002, 99] },
+    log('hourly', [1003, 1002, 60, 63, 68, 69, 97, 110, 99, 1004]),
+    log('daily', COUNTERS),
+    log('monthly', COUNTERS),
+    log('yearly', COUNTERS),
+    log('info', [1003, 1002, 99]),
   ];
 }
 

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
 import { KMP, KmpReader, decodeFrame, requestFrame } from '../../../shared/kmp/frame';
 import type { KmpUnit } from '../../../shared/kmp/frame';
-import { decodeValue } from '../../../shared/kmp/value';
+import { KmpError, getSerialNo, getType, logRequest as kmpLogRequest, parseLogResponse, parseRegisters, parseSerialNo, parseType, putRegister } from '../../../shared/kmp/commands';
+import type { KmpFrame, KmpTime, LogRequest } from '../../../shared/kmp/commands';
+import { firstLogPage, loggerFor } from '../../../shared/kmp/loggers';
+import { nextLogPage } from '../../../shared/kmp/commands';
+import { registersFor } from '../../../shared/kmp/registers';
 import type { KmpValue } from '../../../shared/kmp/value';
 import { lineMs } from '../../../shared/mbus/link';
 import {
@@ -30,16 +34,16 @@ function response(bytes: Uint8Array | null): Extract<KmpUnit, { data: Uint8Array
   return u;
 }
 
-/** GetRegister answer data → registers (§5.3), via kmp-proto's value decoder. */
-function registersOf(data: Uint8Array): { id: number; value: KmpValue }[] {
-  const out = [];
-  let i = 0;
-  while (i < data.length) {
-    const nob = data[i + 3];
-    out.push({ id: (data[i] << 8) | data[i + 1], value: decodeValue(data[i + 2], nob, data[i + 4], data.subarray(i + 5, i + 5 + nob)) });
-    i += 5 + nob;
-  }
-  return out;
+/** GetRegister answer → registers, with kmp-proto's parser. */
+function registersOf(f: KmpFrame): { id: number; value: KmpValue }[] {
+  const r = parseRegisters(f);
+  if (r instanceof KmpError) throw r;
+  return r.map(({ id, value }) => ({ id, value }));
+}
+
+function kmpTime(ms: number): KmpTime {
+  const d = new Date(ms);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }
 
 const asKmp = (v: SimRegisterValue): KmpValue => ({ unit: v.unit, negative: false, mantissa: BigInt(v.mantissa), exponent: v.exponent });
@@ -53,44 +57,46 @@ function logRequest(cid: number, lid: number, ids: number[], nrcs: number, maxL:
 }
 
 interface LogAnswer {
-  ltid: number;
+  ltid?: number;
   records: { recId: number; values: { id: number; value: KmpValue }[] }[];
-  lro: number;
-  newest: number;
+  lro?: number;
+  newest?: number;
   info: number;
 }
 
-/** A0..A3 answer data (§5.6): LTID NRtR, records (first with headers), LRORecID NewestRecID INFO. */
-function parseLog(data: Uint8Array): LogAnswer {
-  const ltid = data[0];
-  const n = data[1];
-  const end = data.length - 5;
-  const records: LogAnswer['records'] = [];
-  const heads: { id: number; unit: number; nob: number; siex: number }[] = [];
-  let i = 2;
-  while (i < end) {
-    const recId = (data[i] << 8) | data[i + 1];
-    i += 2;
-    const values = [];
-    for (let k = 0; k < n; k++) {
-      if (records.length === 0) {
-        heads.push({ id: (data[i] << 8) | data[i + 1], unit: data[i + 2], nob: data[i + 3], siex: data[i + 4] });
-        i += 5;
-      }
-      const h = heads[k];
-      values.push({ id: h.id, value: decodeValue(h.unit, h.nob, h.siex, data.subarray(i, i + h.nob)) });
-      i += h.nob;
-    }
-    records.push({ recId, values });
-  }
-  expect(i).toBe(end);
-  return { ltid, records, lro: (data[end] << 8) | data[end + 1], newest: (data[end + 2] << 8) | data[end + 3], info: data[end + 4] };
+/** A0..A3 answer (§5.6), with kmp-proto's parser. */
+function parseLog(f: KmpFrame): LogAnswer {
+  const r = parseLogResponse(f);
+  if (r instanceof KmpError) throw r;
+  return {
+    ltid: r.ltid,
+    records: r.records.map((x) => ({ recId: x.recId, values: x.values.map(({ id, value }) => ({ id, value })) })),
+    lro: r.lastReadRecId,
+    newest: r.newestRecId,
+    info: r.info,
+  };
 }
 
 describe('SimKmpMeter answers real KMP bytes', () => {
   it('GetSerialNo: the worked frame of the Kamstrup document, byte for byte (TV-14)', () => {
     const m = meter();
     expect(toHex(m.answer(fromHex('803F0235E90D'), T0)!)).toBe(toHex(fromHex('403F0201234567E9560D')));
+  });
+
+  it('identifies itself to kmp-proto GetType and GetSerialNo', () => {
+    const m = meter();
+    expect(parseType(response(m.answer(getType(), T0)))).toEqual({ type: SIM_603_TYPE.type, revision: 'A1', revisionCode: SIM_603_TYPE.revision });
+    expect(parseSerialNo(response(m.answer(getSerialNo(), T0)))).toBe(SERIAL);
+  });
+
+  it('answers only registers of the MULTICAL 603 catalogue, each with NoB 4', () => {
+    const catalogue = new Set(registersFor('603').map((r) => r.id));
+    const m = meter();
+    for (const v of m.values(T0)) {
+      expect(catalogue.has(v.id), `register ${v.id}`).toBe(true);
+      expect(v.nob).toBe(4);
+    }
+    expect(m.registers.length).toBeGreaterThanOrEqual(30);
   });
 
   it('GetType: type and software revision', () => {
@@ -103,7 +109,7 @@ describe('SimKmpMeter answers real KMP bytes', () => {
     const m = meter();
     const now = T0 + 3 * HOUR_MS + 123_456;
     const u = response(m.answer(fromHex('803F1001003CB25F0D'), now));
-    const regs = registersOf(u.data);
+    const regs = registersOf(u);
     expect(regs).toHaveLength(1);
     expect(regs[0].id).toBe(0x3c);
     expect(regs[0].value).toEqual(asKmp(m.model.value(60, now)!));
@@ -113,7 +119,7 @@ describe('SimKmpMeter answers real KMP bytes', () => {
   it('GetRegister with five ids (TV-14 request) gives five values in request order', () => {
     const m = meter();
     const u = response(m.answer(fromHex('803F1005003C0044004A0056005788520D'), T0));
-    const regs = registersOf(u.data);
+    const regs = registersOf(u);
     expect(regs.map((r) => r.id)).toEqual([0x3c, 0x44, 0x4a, 0x56, 0x57]);
     for (const r of regs) expect(r.value).toEqual(asKmp(m.model.value(r.id, T0)!));
     // plausible heat-meter values: flow hotter than return, a flow while heat is used
@@ -127,7 +133,7 @@ describe('SimKmpMeter answers real KMP bytes', () => {
   it('GetRegister omits ids the meter does not have (0x0080, TV-14 request) and answers the rest', () => {
     const m = meter();
     expect(response(m.answer(fromHex('803F1001001B7FD4080D'), T0)).data.length).toBe(0);
-    const regs = registersOf(response(m.answer(getRegister([0x80, 91, 92, 99]), T0)).data);
+    const regs = registersOf(response(m.answer(getRegister([0x80, 91, 92, 99]), T0)));
     expect(regs.map((r) => r.id)).toEqual([91, 92, 99]);
     expect(regs[0].value.unit).toBe(0x34); // P1 in bar (analog input of a 603)
   });
@@ -138,7 +144,7 @@ describe('SimKmpMeter answers real KMP bytes', () => {
     const all = m.values(now);
     for (let i = 0; i < all.length; i += 8) {
       const part = all.slice(i, i + 8);
-      const regs = registersOf(response(m.answer(getRegister(part.map((v) => v.id)), now)).data);
+      const regs = registersOf(response(m.answer(getRegister(part.map((v) => v.id)), now)));
       expect(regs).toEqual(part.map((v) => ({ id: v.id, value: asKmp(v) })));
     }
   });
@@ -176,7 +182,7 @@ describe('SimKmpMeter answers real KMP bytes', () => {
     expect(m.lastOutcome).toBe('refused');
     expect(toHex(m.answer(put(0, 66, 0x16, 4, 0x41, [0, 0, 1, 0x3b]), T0)!)).toBe('06');
     const later = T0 + 2 * HOUR_MS;
-    expect(registersOf(response(m.answer(getRegister([66]), later)).data)[0].value).toEqual({ unit: 0x16, negative: false, mantissa: 315n, exponent: -1 });
+    expect(registersOf(response(m.answer(getRegister([66]), later)))[0].value).toEqual({ unit: 0x16, negative: false, mantissa: 315n, exponent: -1 });
     // a billing counter cannot be written
     expect(m.answer(put(0, 60, 0x02, 4, 0x00, [0, 0, 0, 1]), T0)).toBeNull();
   });
@@ -200,11 +206,27 @@ describe('SimKmpMeter answers real KMP bytes', () => {
     );
   });
 
+  it('kmp-proto putRegister (NoB 4) is acknowledged and the tariff limit takes effect on TA2 from the next hour', () => {
+    const m = meter();
+    // a winter noon: power well above any limit
+    const noon = Date.UTC(2026, 0, 15, 12, 30);
+    const ta2 = (ms: number): number => m.model.value(64, ms)!.mantissa;
+    const e1 = (ms: number): number => m.model.value(60, ms)!.mantissa;
+    expect(toHex(m.answer(putRegister(0, 66, { unit: 0x16, negative: false, mantissa: 9999n, exponent: -1 }), noon)!)).toBe('06');
+    // TL2 = 999.9 kW from 13:00 on: no hour is above it, TA2 stands still while E1 runs on
+    const a = Date.UTC(2026, 0, 15, 13);
+    const b = Date.UTC(2026, 0, 15, 20);
+    expect(ta2(b)).toBe(ta2(a));
+    expect(e1(b)).toBeGreaterThan(e1(a));
+    // before the change TA2 counted (the default TL2 of 25 kW was exceeded that morning)
+    expect(ta2(Date.UTC(2026, 0, 15, 12))).toBeGreaterThan(ta2(Date.UTC(2026, 0, 15, 6)));
+  });
+
   it('SetClock: ACK, and the clock registers show the new time', () => {
     const m = meter();
     // SetClock 2007-07-30 16:15:57 (TV-14 data)
     expect(toHex(m.answer(fromHex('803F090001144A00027715774E0D'), T0)!)).toBe('06');
-    const regs = registersOf(response(m.answer(getRegister([1003, 1002]), T0 + 3000)).data);
+    const regs = registersOf(response(m.answer(getRegister([1003, 1002]), T0 + 3000)));
     expect(regs.map((r) => Number(r.value.mantissa))).toEqual([70730, 161600]);
   });
 });
@@ -290,7 +312,7 @@ describe('logger reads A0..A3 (§5.6)', () => {
     const expected = m.daily(T0);
     const got: LogAnswer['records'] = [];
     // start at the oldest record with A0 and a time long before it
-    let a = parseLog(response(m.answer(logRequest(0xa0, DAILY, IDS, 255, 0xff, [...logTimeBytes(Date.UTC(2020, 0, 1))]), T0)).data);
+    let a = parseLog(response(m.answer(logRequest(0xa0, DAILY, IDS, 255, 0xff, [...logTimeBytes(Date.UTC(2020, 0, 1))]), T0)));
     let pages = 1;
     for (;;) {
       expect(a.ltid).toBe(DAILY);
@@ -299,8 +321,8 @@ describe('logger reads A0..A3 (§5.6)', () => {
       expect(a.lro).toBe(a.records.at(-1)!.recId);
       if (a.info & LOG_INFO.END_OF_LOG) break;
       expect(a.info).toBe(LOG_INFO.MAXL_REACHED);
-      const next = (a.lro + 1) & 0xffff;
-      a = parseLog(response(m.answer(logRequest(0xa2, DAILY, IDS, 255, 0xff, u16(next)), T0)).data);
+      const next = (a.lro! + 1) & 0xffff;
+      a = parseLog(response(m.answer(logRequest(0xa2, DAILY, IDS, 255, 0xff, u16(next)), T0)));
       pages++;
       expect(pages).toBeLessThan(200);
     }
@@ -309,24 +331,64 @@ describe('logger reads A0..A3 (§5.6)', () => {
     got.forEach((r, i) => expect(r.values).toEqual(IDS.map((id) => ({ id, value: asKmp(expected[i].values.find((v) => v.id === id)!) }))));
   });
 
+  it('a daily read paged by kmp-proto (firstLogPage, nextLogPage, loggers.ts for a 603) gives all 460 records with the values the sim holds', () => {
+    const m = meter();
+    const logger = loggerFor('603', 'daily');
+    const expected = m.daily(T0);
+    let req: LogRequest | null = firstLogPage(logger, kmpTime(Date.UTC(2020, 0, 1)));
+    const got: LogAnswer['records'] = [];
+    let pages = 0;
+    while (req) {
+      const f = response(m.answer(kmpLogRequest(req, logger.dst), T0));
+      const r = parseLogResponse(f);
+      if (r instanceof KmpError) throw r;
+      got.push(...parseLog(f).records);
+      req = nextLogPage(req, r);
+      pages++;
+    }
+    expect(got).toHaveLength(460);
+    expect(pages).toBe(230); // 2 records of 8 registers fit in MaxL 0x80
+    got.forEach((r, i) => {
+      expect(r.recId).toBe(expected[i].recId);
+      expect(r.values).toEqual(logger.registers.filter((id) => expected[i].values.some((v) => v.id === id)).map((id) => ({ id, value: asKmp(expected[i].values.find((v) => v.id === id)!) })));
+    });
+    // the daily E1 differences the field app charts add up to the register's growth
+    const e1 = got.map((r) => Number(r.values.find((v) => v.id === 60)!.value.mantissa));
+    expect(e1.at(-1)! - e1[0]).toBe(m.model.value(60, expected.at(-1)!.timeMs)!.mantissa - m.model.value(60, expected[0].timeMs)!.mantissa);
+  });
+
+  it('A3 paged by kmp-proto reads the daily log back into the past, newest first', () => {
+    const m = meter();
+    const logger = loggerFor('603', 'daily');
+    let req: LogRequest | null = { cid: 0xa3, lid: logger.lid, registers: [60], records: 20, maxL: 0xff, time: kmpTime(T0), offset: 0 };
+    const ids: number[] = [];
+    while (req) {
+      const r = parseLogResponse(response(m.answer(kmpLogRequest(req, logger.dst), T0)));
+      if (r instanceof KmpError) throw r;
+      ids.push(...r.records.map((x) => x.recId));
+      req = nextLogPage(req, r);
+    }
+    expect(ids).toEqual(m.daily(T0).map((r) => r.recId).reverse());
+  });
+
   it('MaxL bounds each answer: the application layer never exceeds it', () => {
     const m = meter();
     for (const maxL of [0x30, 0x50, 0x80, 0xff]) {
       const f = response(m.answer(logRequest(0xa0, DAILY, IDS, 100, maxL, [...logTimeBytes(Date.UTC(2026, 0, 1))]), T0));
       expect(1 + f.data.length).toBeLessThanOrEqual(maxL);
-      const a = parseLog(f.data);
+      const a = parseLog(f);
       expect(a.records.length).toBeGreaterThan(0);
       expect(a.info).toBe(LOG_INFO.MAXL_REACHED);
     }
     // too small for one record: no records, MaxL bit
-    const tiny = parseLog(response(m.answer(logRequest(0xa0, DAILY, IDS, 1, 0x10, [...logTimeBytes(Date.UTC(2026, 0, 1))]), T0)).data);
+    const tiny = parseLog(response(m.answer(logRequest(0xa0, DAILY, IDS, 1, 0x10, [...logTimeBytes(Date.UTC(2026, 0, 1))]), T0)));
     expect(tiny.records).toHaveLength(0);
     expect(tiny.info).toBe(LOG_INFO.MAXL_REACHED);
   });
 
   it('A0 starts at the first record at or after the time; NRcs limits the count', () => {
     const m = meter();
-    const a = parseLog(response(m.answer(logRequest(0xa0, DAILY, [60], 3, 0x80, [...logTimeBytes(Date.UTC(2026, 5, 1, 10, 30))]), T0)).data);
+    const a = parseLog(response(m.answer(logRequest(0xa0, DAILY, [60], 3, 0x80, [...logTimeBytes(Date.UTC(2026, 5, 1, 10, 30))]), T0)));
     const d = m.daily(T0);
     const i = d.findIndex((r) => r.timeMs === Date.UTC(2026, 5, 2));
     expect(a.records.map((r) => r.recId)).toEqual([d[i].recId, d[i + 1].recId, d[i + 2].recId]);
@@ -337,7 +399,7 @@ describe('logger reads A0..A3 (§5.6)', () => {
     const m = meter();
     const d = m.daily(T0);
     const i = d.findIndex((r) => r.timeMs === Date.UTC(2026, 5, 2));
-    const a = parseLog(response(m.answer(logRequest(0xa3, DAILY, [60], 3, 0x80, [...logTimeBytes(Date.UTC(2026, 5, 2, 12)), 0, 2]), T0)).data);
+    const a = parseLog(response(m.answer(logRequest(0xa3, DAILY, [60], 3, 0x80, [...logTimeBytes(Date.UTC(2026, 5, 2, 12)), 0, 2]), T0)));
     expect(a.records.map((r) => r.recId)).toEqual([d[i - 2].recId, d[i - 3].recId, d[i - 4].recId]);
   });
 
@@ -347,20 +409,20 @@ describe('logger reads A0..A3 (§5.6)', () => {
     const HOURLY = 0x01;
     const status = (f: Uint8Array | null): number[] => [...response(f).data];
     expect(status(m.answer(requestFrame(KMP.DST_METER, 0x9b), T0))).toEqual([0, 0, 1, 0]);
-    const a = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    const a = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)));
     expect(a.records.map((r) => r.recId)).toEqual([h[0].recId, h[1].recId]);
     // A1 alone does not move the pointer
-    const again = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    const again = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)));
     expect(again.records.map((r) => r.recId)).toEqual([h[0].recId, h[1].recId]);
     const cleared = response(m.answer(requestFrame(KMP.DST_METER, 0x9c, Uint8Array.of(0, 0, 1, 0, 0, 0, 0, 0)), T0));
     expect(cleared.cid).toBe(0x9b);
     expect([...cleared.data]).toEqual([0, 0, 0, 0]);
     // nothing new until the next hour's record
-    const none = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)).data);
+    const none = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), T0)));
     expect(none.records).toHaveLength(0);
     const later = T0 + HOUR_MS;
     expect(status(m.answer(requestFrame(KMP.DST_METER, 0x9b), later))).toEqual([0, 0, 1, 0]);
-    const next = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), later)).data);
+    const next = parseLog(response(m.answer(logRequest(0xa1, HOURLY, [60], 2, 0x80), later)));
     expect(next.records.map((r) => r.recId)).toEqual([m.records('hourly', later).at(-1)!.recId]);
     expect(next.info).toBe(LOG_INFO.END_OF_LOG);
   });
@@ -368,18 +430,18 @@ describe('logger reads A0..A3 (§5.6)', () => {
   it('INFO: out of range for a RecID the log does not hold or a time after the newest; empty for an unknown log', () => {
     const m = meter();
     const d = m.daily(T0);
-    const gone = parseLog(response(m.answer(logRequest(0xa2, DAILY, [60], 5, 0x80, u16((d[0].recId - 1) & 0xffff)), T0)).data);
+    const gone = parseLog(response(m.answer(logRequest(0xa2, DAILY, [60], 5, 0x80, u16((d[0].recId - 1) & 0xffff)), T0)));
     expect(gone.records).toHaveLength(0);
     expect(gone.info).toBe(LOG_INFO.OUT_OF_RANGE);
-    const future = parseLog(response(m.answer(logRequest(0xa0, DAILY, [60], 5, 0x80, [...logTimeBytes(T0 + DAY_MS)]), T0)).data);
+    const future = parseLog(response(m.answer(logRequest(0xa0, DAILY, [60], 5, 0x80, [...logTimeBytes(T0 + DAY_MS)]), T0)));
     expect(future.info).toBe(LOG_INFO.OUT_OF_RANGE);
-    const unknown = parseLog(response(m.answer(logRequest(0xa0, 0x42, [60], 5, 0x80, [...logTimeBytes(T0 - DAY_MS)]), T0)).data);
+    const unknown = parseLog(response(m.answer(logRequest(0xa0, 0x42, [60], 5, 0x80, [...logTimeBytes(T0 - DAY_MS)]), T0)));
     expect(unknown.info).toBe(LOG_INFO.EMPTY);
   });
 
   it('the info-code log carries date, time and code of each change', () => {
     const m = meter();
-    const a = parseLog(response(m.answer(logRequest(0xa0, 0x05, [1003, 1002, 99], 50, 0xff, [...logTimeBytes(Date.UTC(2020, 0, 1))]), T0)).data);
+    const a = parseLog(response(m.answer(logRequest(0xa0, 0x05, [1003, 1002, 99], 50, 0xff, [...logTimeBytes(Date.UTC(2020, 0, 1))]), T0)));
     expect(a.records).toHaveLength(10);
     expect(a.info).toBe(LOG_INFO.END_OF_LOG);
     const t = a.records[4].values.map((v) => Number(v.value.mantissa));
@@ -505,21 +567,21 @@ describe('SimOpticalHead: echo, line pace, faults', () => {
     const head = new SimOpticalHead({ meter: m, timers: t });
     const ids = [1003, 60, 63, 68, 69, 1004, 99, 175];
     const reader = new KmpReader();
-    async function exchange(req: Uint8Array): Promise<Uint8Array> {
+    async function exchange(req: Uint8Array): Promise<KmpFrame> {
       await head.write(req);
       for (;;) {
         const c = await head.read(2000);
         if (!c) throw new Error('no answer');
         reader.push(c);
         const r = reader.take().find((u) => u.kind === 'response');
-        if (r && r.kind === 'response') return r.data;
+        if (r && r.kind === 'response') return r;
       }
     }
     const start = t.now();
     let a = parseLog(await exchange(logRequest(0xa0, 0x02, ids, 2, 0x80, [...logTimeBytes(Date.UTC(2020, 0, 1))])));
     const got = [...a.records];
     while (!(a.info & LOG_INFO.END_OF_LOG)) {
-      a = parseLog(await exchange(logRequest(0xa2, 0x02, ids, 2, 0x80, u16((a.lro + 1) & 0xffff))));
+      a = parseLog(await exchange(logRequest(0xa2, 0x02, ids, 2, 0x80, u16((a.lro! + 1) & 0xffff))));
       got.push(...a.records);
     }
     const elapsed = t.now() - start;
