@@ -8,8 +8,10 @@
 // - The meter hears a request when its last byte is in, answers after `responseDelayMs`
 //   (< 1.6 s per §5.1; default 50 ms), and its bytes arrive at line pace in chunks.
 // - A request with more than 27 ms between two of its bytes is dropped by the meter (§5.1).
-// - Faults from a seeded PRNG, per answer: silence, a dropped byte, a broken CRC. Timers are
-//   injected (VirtualTimers in tests), so nothing here reads a clock.
+// - Faults from a seeded PRNG, per answer: silence, a dropped byte, a broken CRC, a stray 00.
+//   Timers are injected (VirtualTimers in tests), so nothing here reads a clock.
+// - Half duplex: bytes written while the meter is still answering wait until the line is free
+//   (sim: a real head would garble both; a client should not do it).
 
 import { lineMs } from '../../mbus/link.js';
 import type { MbusLink } from '../../mbus/link.js';
@@ -31,13 +33,19 @@ export const SIM_HEAD_CHUNK_BYTES = 16;
 /** Longest pause between two bytes of a request the meter tolerates (§5.1, MULTICAL 601 doc). */
 export const METER_INTER_BYTE_MS = 27;
 
-export type SimHeadFault = 'silence' | 'drop-byte' | 'bad-crc';
+/**
+ * silence: the meter does not answer; drop-byte: one byte of the answer is lost; bad-crc: one
+ * bit of the answer flips (the frame stays a frame, its CRC fails); stray-zero: an unsolicited
+ * 00 comes before the answer (§5.1: it may appear and must be ignored), the answer is intact.
+ */
+export type SimHeadFault = 'silence' | 'drop-byte' | 'bad-crc' | 'stray-zero';
 
 /** Probabilities (0..1) per answer. */
 export interface SimHeadFaults {
   silence?: number;
   dropByte?: number;
   badCrc?: number;
+  strayZero?: number;
 }
 
 export interface SimOpticalHeadOptions {
@@ -109,7 +117,7 @@ export class SimOpticalHead implements KmpByteLink {
   #wake: (() => void) | null = null;
   readonly #pending = new Set<unknown>();
   #closed = false;
-  readonly stats: SimHeadStats = { requests: 0, answers: 0, txBytes: 0, rxBytes: 0, faults: { silence: 0, 'drop-byte': 0, 'bad-crc': 0 } };
+  readonly stats: SimHeadStats = { requests: 0, answers: 0, txBytes: 0, rxBytes: 0, faults: { silence: 0, 'drop-byte': 0, 'bad-crc': 0, 'stray-zero': 0 } };
 
   constructor(o: SimOpticalHeadOptions) {
     const speed = o.speed ?? 1;
@@ -127,7 +135,7 @@ export class SimOpticalHead implements KmpByteLink {
     this.#baud = baud;
     this.#delayMs = delay;
     this.#echo = o.echo ?? true;
-    this.#faults = { silence: 0, dropByte: 0, badCrc: 0, ...o.faults };
+    this.#faults = { silence: 0, dropByte: 0, badCrc: 0, strayZero: 0, ...o.faults };
     this.#random = seededRandom(o.seed ?? 1);
   }
 
@@ -241,9 +249,11 @@ export class SimOpticalHead implements KmpByteLink {
     const s = this.#random();
     const d = this.#random();
     const c = this.#random();
+    const z = this.#random();
     if (s < this.#faults.silence) return 'silence';
     if (d < this.#faults.dropByte) return 'drop-byte';
     if (c < this.#faults.badCrc) return 'bad-crc';
+    if (z < this.#faults.strayZero) return 'stray-zero';
     return null;
   }
 
@@ -259,6 +269,9 @@ export class SimOpticalHead implements KmpByteLink {
       bytes.set(answer.subarray(i + 1), i);
     } else if (fault === 'bad-crc' && answer.length > 1) {
       bytes = spoilOneByte(answer, this.#random);
+    } else if (fault === 'stray-zero') {
+      bytes = new Uint8Array(answer.length + 1);
+      bytes.set(answer, 1);
     }
     const now = this.#timers.now();
     const start = Math.max(now + this.#delayMs / this.#speed, this.#lineFreeAt);

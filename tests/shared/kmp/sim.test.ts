@@ -527,7 +527,7 @@ describe('SimOpticalHead: echo, line pace, faults', () => {
     const t = timers();
     const head = new SimOpticalHead({ meter: meter(), timers: t, echo: false });
     const req = fromHex('803F1005003C0044004A0056005788520D');
-    head.injectFault('silence', 'drop-byte', 'bad-crc');
+    head.injectFault('silence', 'drop-byte', 'bad-crc', 'stray-zero');
     await head.write(req);
     expect(await collect(head, t, 3000)).toEqual([]);
     await head.write(req);
@@ -538,9 +538,14 @@ describe('SimOpticalHead: echo, line pace, faults', () => {
     const spoilt = units(await collect(head, t, 3000));
     expect(spoilt).toHaveLength(1);
     expect(spoilt[0].kind === 'garbage' && spoilt[0].reason).toMatch(/^CRC /);
+    // a stray 00 before the answer: on the line, and ignored by the reader (§5.1)
+    await head.write(req);
+    const stray = await collect(head, t, 3000);
+    expect(stray[0].bytes[0]).toBe(0x00);
+    expect(units(stray).map((u) => u.kind)).toEqual(['response']);
     await head.write(req);
     expect(units(await collect(head, t, 3000)).map((u) => u.kind)).toEqual(['response']);
-    expect(head.stats.faults).toEqual({ silence: 1, 'drop-byte': 1, 'bad-crc': 1 });
+    expect(head.stats.faults).toEqual({ silence: 1, 'drop-byte': 1, 'bad-crc': 1, 'stray-zero': 1 });
   });
 
   it('random faults repeat exactly for a seed', async () => {
