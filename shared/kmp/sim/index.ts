@@ -1,5 +1,5 @@
 // The simulated MULTICAL 603 behind a simulated optical head (issue 9, kmp-sim contract):
-// - model.ts / physics.ts: what the meter measures hour by hour, its registers (§5.5) and its
+// - config.ts / model.ts / physics.ts: what the meter measures hour by hour, its registers (§5.5) and its
 //   loggers (hourly 1,440 h, daily 460 days, monthly 36, yearly 15, info-code log 50 changes),
 //   all from the same cumulative sums, so logger differences add up to register growth.
 // - log-read.ts: which records one A0..A3 answer carries (§5.6: NRcs, MaxL, INFO bits).
@@ -9,8 +9,10 @@
 //   (VirtualTimers from the wired M-Bus sim in tests).
 export { LOG_INFO, selectRecords } from './log-read.js';
 export type { LogSelection, LogStart } from './log-read.js';
-export { SIM_603_REGISTERS, SIM_WRITABLE, SimMeterModel, dateNumber, simLogs, timeNumber } from './model.js';
-export type { SimLogKind, SimLogSpec, SimLogWindow, SimModelOptions, SimRegisterSpec, SimRegisterValue } from './model.js';
+export { SIM_603_REGISTERS, SIM_WRITABLE, dateNumber, simLogs, timeNumber } from './config.js';
+export type { SimLogKind, SimLogSpec, SimRegisterSpec, SimRegisterValue } from './config.js';
+export { SimMeterModel } from './model.js';
+export type { SimLogWindow, SimModelOptions } from './model.js';
 export { ERROR_INFO_MASK, DAY_MS, HOUR_MS, SimPhysics } from './physics.js';
 export type { InfoEvent, SimHour } from './physics.js';
 export { SIM_603_TYPE, SIM_CID, SIM_DEFAULT_PASSWORD, SimKmpMeter, logTimeBytes, logTimeMs } from './meter.js';

@@ -7,8 +7,10 @@ import { KMP, decodeFrame, responseFrame } from '../frame.js';
 import { encodeValue } from '../value.js';
 import { selectRecords } from './log-read.js';
 import type { LogStart } from './log-read.js';
-import { SIM_603_REGISTERS, SimMeterModel, dateNumber, timeNumber } from './model.js';
-import type { SimLogKind, SimLogWindow, SimRegisterSpec, SimRegisterValue } from './model.js';
+import { SIM_603_REGISTERS, dateNumber, timeNumber } from './config.js';
+import type { SimLogKind, SimRegisterSpec, SimRegisterValue } from './config.js';
+import { SimMeterModel } from './model.js';
+import type { SimLogWindow } from './model.js';
 
 /** Command ids the simulated meter answers (§5.3). */
 export const SIM_CID = {
