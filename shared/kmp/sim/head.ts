@@ -27,7 +27,7 @@ export type KmpByteLink = MbusLink;
 /** Line rate of the optical eye (§5.1). */
 export const KMP_BAUD = 1200;
 
-/** Largest chunk of received bytes handed on at once, as a USB head's UART buffer does. */
+/** Default largest chunk of received bytes handed on at once, as a USB head's UART buffer does. */
 export const SIM_HEAD_CHUNK_BYTES = 16;
 
 /** Longest pause between two bytes of a request the meter tolerates (§5.1, MULTICAL 601 doc). */
@@ -61,6 +61,8 @@ export interface SimOpticalHeadOptions {
   echo?: boolean;
   faults?: SimHeadFaults;
   seed?: number;
+  /** Largest chunk handed on at once; default SIM_HEAD_CHUNK_BYTES (a BLE head: 20, its notification size). */
+  chunkBytes?: number;
 }
 
 export interface SimHeadStats {
@@ -105,6 +107,7 @@ export class SimOpticalHead implements KmpByteLink {
   readonly #baud: number;
   readonly #delayMs: number;
   readonly #echo: boolean;
+  readonly #chunk: number;
   readonly #faults: Required<SimHeadFaults>;
   readonly #random: Random;
   readonly #forced: SimHeadFault[] = [];
@@ -126,6 +129,8 @@ export class SimOpticalHead implements KmpByteLink {
     if (!(baud > 0)) throw new RangeError(`baud: expected a positive rate, got ${baud}`);
     const delay = o.responseDelayMs ?? 50;
     if (!(delay >= 0)) throw new RangeError(`responseDelayMs: expected >= 0, got ${delay}`);
+    const chunk = o.chunkBytes ?? SIM_HEAD_CHUNK_BYTES;
+    if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`chunkBytes: expected an integer >= 1, got ${chunk}`);
     for (const [k, p] of Object.entries(o.faults ?? {})) {
       if (!(p >= 0 && p <= 1)) throw new RangeError(`faults.${k}: expected a probability 0..1, got ${p}`);
     }
@@ -135,6 +140,7 @@ export class SimOpticalHead implements KmpByteLink {
     this.#baud = baud;
     this.#delayMs = delay;
     this.#echo = o.echo ?? true;
+    this.#chunk = chunk;
     this.#faults = { silence: 0, dropByte: 0, badCrc: 0, strayZero: 0, ...o.faults };
     this.#random = seededRandom(o.seed ?? 1);
   }
@@ -216,8 +222,8 @@ export class SimOpticalHead implements KmpByteLink {
 
   /** Hands `bytes` on in chunks, each when its last byte has crossed the line, from `startMs` on. */
   #inChunks(bytes: Uint8Array, startMs: number, f: (chunk: Uint8Array) => void): void {
-    for (let from = 0; from < bytes.length; from += SIM_HEAD_CHUNK_BYTES) {
-      const to = Math.min(bytes.length, from + SIM_HEAD_CHUNK_BYTES);
+    for (let from = 0; from < bytes.length; from += this.#chunk) {
+      const to = Math.min(bytes.length, from + this.#chunk);
       const chunk = bytes.slice(from, to);
       this.#after(startMs + this.lineMs(to), () => f(chunk));
     }

@@ -20,3 +20,4 @@ export type { SimKmpMeterOptions, SimKmpOutcome } from './meter.js';
 export { KMP_BAUD, METER_INTER_BYTE_MS, SIM_HEAD_CHUNK_BYTES, SimOpticalHead } from './head.js';
 export type { KmpByteLink, SimHeadFault, SimHeadFaults, SimHeadStats, SimOpticalHeadOptions } from './head.js';
 export { VirtualTimers } from '../../mbus/sim/virtual-timers.js';
+export type { SimTimers } from '../../mbus/sim/line.js';

@@ -497,6 +497,25 @@ describe('SimOpticalHead: echo, line pace, faults', () => {
     expect(head.stats).toMatchObject({ requests: 1, answers: 1, txBytes: req.length, rxBytes: expected.length });
   });
 
+  it('hands bytes on in chunks of at most chunkBytes (20 for a BLE head), every byte in order', async () => {
+    const t = timers();
+    const m = meter();
+    const head = new SimOpticalHead({ meter: m, timers: t, chunkBytes: 20, speed: 10 });
+    const req = logRequest(0xa0, 0x02, [60, 68, 1003], 255, 0xff, [...logTimeBytes(Date.UTC(2026, 0, 1))]);
+    const expected = m.answer(req, T0)!;
+    await head.write(req);
+    const chunks = await collect(head, t, 500);
+    expect(Math.max(...chunks.map((c) => c.bytes.length))).toBe(20);
+    const all = new Uint8Array(chunks.reduce((s, c) => s + c.bytes.length, 0));
+    let p = 0;
+    for (const c of chunks) {
+      all.set(c.bytes, p);
+      p += c.bytes.length;
+    }
+    expect(toHex(all)).toBe(toHex(req) + toHex(expected));
+    expect(() => new SimOpticalHead({ meter: m, timers: t, chunkBytes: 0 })).toThrow(/chunkBytes: expected an integer >= 1, got 0/);
+  });
+
   it('fast mode: the same exchange `speed` times quicker, same bytes', async () => {
     const t = timers();
     const m = meter();
