@@ -25,6 +25,11 @@ import type { ExtraValue, ExtrasPlan } from '../../shared/drivers/extras.js';
 import type { Driver } from '../../shared/drivers/define.js';
 import { fitsLayout, planExtras, runExtras } from '../../shared/drivers/extras.js';
 import { fromHex } from '../../shared/bytes/hex.js';
+import { KMP, decodeFrame } from '../../shared/kmp/frame.js';
+import { KmpError, parseLogResponse, parseRegisters, parseSerialNo, parseType } from '../../shared/kmp/commands.js';
+import type { KmpRegisterValue } from '../../shared/kmp/commands.js';
+import { KMP_UNITS, projectValue } from '../../shared/kmp/value.js';
+import { registerById } from '../../shared/kmp/registers.js';
 
 // ---------------------------------------------------------------------------------------------
 // --jsonl: the decoder contract
@@ -615,9 +620,89 @@ export class JsonlDecoder {
       o.ascii('}');
       return;
     }
-    if (link === 'kmp') return o.failure('kmp not supported yet');
+    if (link === 'kmp') {
+      o.bytes(Buffer.from(JSON.stringify(kmpAnswer(bytes)), 'utf8'));
+      return;
+    }
     return o.failure(`unknown link ${JSON.stringify(link)}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// link "kmp": one whole KMP frame from the meter (40 … 0D, or an ACK 06) in, registers out
+// (protocols.md §5; shared/kmp)
+
+interface KmpRecordAnswer {
+  value: number | string;
+  unit: string;
+  quantity: string;
+  storage: number;
+  tariff: number;
+  subunit: number;
+  function: 'instantaneous';
+  /** Register id (§5.5). */
+  register: number;
+  /** Catalogue name of the register, or "register <id>" when it is not in the catalogue. */
+  name: string;
+  /** Exact decimal of `value` in `unit` (billing values never go through a float). */
+  text: string;
+  /** Logger answers: the record id the value belongs to. */
+  record?: number;
+}
+
+function kmpRecord(r: KmpRegisterValue, record?: number): KmpRecordAnswer {
+  const p = projectValue(r.value);
+  const out: KmpRecordAnswer = {
+    value: p.value,
+    unit: p.unit,
+    quantity: KMP_UNITS[r.value.unit]?.kind ?? 'unknown unit',
+    storage: 0,
+    tariff: 0,
+    subunit: 0,
+    function: 'instantaneous',
+    register: r.id,
+    name: registerById(r.id)?.name ?? `register ${r.id}`,
+    text: p.text
+  };
+  if (record !== undefined) out.record = record;
+  return out;
+}
+
+/** The contract answer for one KMP frame from the meter. */
+export function kmpAnswer(bytes: Uint8Array): Record<string, unknown> {
+  const fail = (error: string) => ({ ok: false, error });
+  const stop = bytes.indexOf(KMP.STOP, 1);
+  if (bytes.length > 1 && stop >= 0 && stop < bytes.length - 1) {
+    return fail(`${bytes.length - 1 - stop} byte(s) after the stop byte 0D at ${stop}: expected one whole KMP frame`);
+  }
+  const u = decodeFrame(bytes);
+  const header = { manufacturer: null, id: null as string | null, version: null, deviceType: null, accessNumber: null, status: null };
+  if (u.kind === 'garbage') return fail(`not a KMP frame: ${u.reason}`);
+  if (u.kind === 'ack') return { ok: true, ...header, records: [] };
+  if (u.kind === 'request') return fail(`a request to the meter (start byte 80, CID ${u.cid.toString(16).toUpperCase().padStart(2, '0')}), not an answer from it (40 …)`);
+  const f = u;
+  if (f.cid === 0x10) {
+    const regs = parseRegisters(f);
+    if (regs instanceof KmpError) return fail(regs.message);
+    return { ok: true, ...header, records: regs.map((r) => kmpRecord(r)) };
+  }
+  if (f.cid === 0x02) {
+    const serial = parseSerialNo(f);
+    if (serial instanceof KmpError) return fail(serial.message);
+    return { ok: true, ...header, id: String(serial).padStart(8, '0'), records: [] };
+  }
+  if (f.cid === 0x01) {
+    const t = parseType(f);
+    if (t instanceof KmpError) return fail(t.message);
+    return { ok: true, ...header, meterType: t.type, revision: t.revision, records: [] };
+  }
+  if (f.cid >= 0xa0 && f.cid <= 0xa3) {
+    const log = parseLogResponse(f);
+    if (log instanceof KmpError) return fail(log.message);
+    const records = log.records.flatMap((rec) => rec.values.map((v) => kmpRecord(v, rec.recId)));
+    return { ok: true, ...header, records, info: log.info };
+  }
+  return fail(`KMP answer with CID ${f.cid.toString(16).toUpperCase().padStart(2, '0')}: only GetType (01), GetSerialNo (02), GetRegister (10) and logger reads (A0..A3) carry registers`);
 }
 
 function firstError(issues: Issue[]): string {

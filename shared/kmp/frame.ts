@@ -233,3 +233,21 @@ export class KmpReader {
     this.#out.push({ kind: 'garbage', bytes: j, reason: `${j.length} byte(s) outside a frame: ${hexBytes(j.subarray(0, 16))}${j.length > 16 ? ' …' : ''}` });
   }
 }
+
+/**
+ * The KmpReader as a stream stage (style.md §4: framing is a TransformStream): raw chunks of a
+ * head in, KMP units out; a frame still open when the input ends comes out as garbage.
+ */
+export function kmpFramer(): TransformStream<Uint8Array, KmpUnit> {
+  const reader = new KmpReader();
+  return new TransformStream<Uint8Array, KmpUnit>({
+    transform(chunk, controller) {
+      reader.push(chunk);
+      for (const u of reader.take()) controller.enqueue(u);
+    },
+    flush(controller) {
+      reader.flush();
+      for (const u of reader.take()) controller.enqueue(u);
+    }
+  });
+}

@@ -72,7 +72,7 @@ export const KMP_REGISTERS: readonly KmpRegister[] = [
   reg(96, 'E7', 'heat energy Y', 'energy', M40_80),
   reg(97, 'E8', 'm³ × t1', 'energy', M40_80),
   reg(110, 'E9', 'm³ × t2', 'energy', M40_80),
-  reg(266, 'E1HR', 'heat energy, high resolution', 'energy', ['402', '403', '602', '603', '803'], 'open-source'),
+  reg(266, 'E1HR', 'heat energy, high resolution', 'energy', ['402', '403'], 'open-source'), // PyKMP (used on 40x)
   reg(155, 'HIGHRES', 'high-resolution energy (test)', 'energy', M60_80),
   // Tariffs
   reg(64, 'TA2', 'tariff register 2', 'energy', M40_80),
@@ -131,7 +131,7 @@ export const KMP_REGISTERS: readonly KmpRegister[] = [
   // Clock, identity, configuration
   reg(1002, 'CLOCK', 'current time (hhmmss)', 'clock', ALL),
   reg(1003, 'DATE', 'current date (YYMMDD)', 'date', ALL),
-  reg(348, 'DATETIME', 'date and time', 'date-time', ['402', '403', '602', '603', '803'], 'open-source'),
+  reg(348, 'DATETIME', 'date and time', 'date-time', ['402', '403', '602', '603'], 'open-source'), // wmbusmeters: 40x/60x
   reg(98, 'XDAY', 'target (billing) date', 'date', M40_80),
   reg(1001, 'SERIALNO', 'serial number', 'identifier', ALL),
   reg(112, 'METERNO2', 'customer number, 8 most significant digits', 'identifier', ALL),

@@ -147,7 +147,8 @@ export function decodeValue(unit: number, nob: number, siex: number, bytes: Uint
   let m = 0n;
   for (let i = 0; i < bytes.length; i++) m = (m << 8n) | BigInt(bytes[i]);
   const e = siex & 0x3f;
-  return { unit, negative: (siex & 0x80) !== 0, mantissa: m, exponent: siex & 0x40 ? -e : e };
+  // SE with exponent 0 is 10^-0 = 10^0: exponent 0, never -0
+  return { unit, negative: (siex & 0x80) !== 0, mantissa: m, exponent: siex & 0x40 && e !== 0 ? -e : e };
 }
 
 /**
@@ -224,4 +225,35 @@ export function dateText(v: KmpValue): string | null {
     default:
       return null;
   }
+}
+
+/** A register value in the project's units (conformance/README.md "Units"). */
+export interface ProjectValue {
+  /** A number in `unit`, or a string for dates ("2006-08-24", unit 'date'), clock times ("10:30:00", 'time') and month-days ("12-31", 'month-day'). */
+  value: number | string;
+  /** The contract unit ("kWh", "m3", "°C", "date" …), else the KMP symbol ("Gcal", "ton"). */
+  unit: string;
+  /** The exact decimal of `value` (for billing), or the same string for dates and times. */
+  text: string;
+}
+
+/**
+ * `v` in the unit the rest of the project uses: GWh → MWh, MJ → GJ, ms → s by a power of ten
+ * (exact, on the decimal); date and clock units as text; other units keep their KMP symbol.
+ */
+export function projectValue(v: KmpValue): ProjectValue {
+  const info = KMP_UNITS[v.unit];
+  const date = dateText(v);
+  if (date !== null) {
+    const unit = v.unit === 0x2f ? 'time' : v.unit === 0x32 ? 'month-day' : 'date';
+    return { value: date, unit, text: date };
+  }
+  if (info?.contract !== undefined) {
+    const scaled: KmpValue = { ...v, exponent: v.exponent + info.contract.scale };
+    const text = valueText(scaled);
+    return { value: Number(text), unit: info.contract.unit, text };
+  }
+  const text = valueText(v);
+  const unit = v.unit === 0x2b ? 'm3C' : info !== undefined ? info.symbol : `unit ${v.unit}`;
+  return { value: Number(text), unit, text };
 }

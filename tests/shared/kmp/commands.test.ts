@@ -25,7 +25,8 @@ import {
   setClock
 } from '../../../shared/kmp/commands.js';
 import type { KmpFrame, LogRequest, LogResponse } from '../../../shared/kmp/commands.js';
-import { valueText } from '../../../shared/kmp/value.js';
+import { encodeValue, valueText } from '../../../shared/kmp/value.js';
+import type { KmpValue } from '../../../shared/kmp/value.js';
 
 function response(hex: string): KmpFrame {
   const u: KmpUnit = decodeFrame(fromHex(hex));
@@ -268,4 +269,60 @@ describe('paging (nextLogPage)', () => {
 
 it('CID names the commands of §5.3', () => {
   expect(CID).toMatchObject({ GET_TYPE: 1, GET_SERIAL_NO: 2, SET_CLOCK: 9, GET_REGISTER: 0x10, PUT_REGISTER: 0x11, GET_LOG_TIME_PAST: 0xa3 });
+});
+
+describe('round trips through the parsers (fast-check)', () => {
+  const value = fc.record({
+    unit: fc.integer({ min: 0, max: 0x40 }),
+    negative: fc.boolean(),
+    mantissa: fc.bigInt({ min: 0n, max: 0xffffffffn }),
+    exponent: fc.integer({ min: -63, max: 63 })
+  });
+
+  it('a GetRegister answer made of encoded values reads back register by register', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff }), value), { maxLength: 8 }), (regs) => {
+        const data: number[] = [];
+        for (const [id, v] of regs) {
+          const e = encodeValue(v, 4);
+          data.push(id >> 8, id & 0xff, e.unit, e.nob, e.siex, ...e.bytes);
+        }
+        const frame = response(toHex(responseFrame(0x3f, 0x10, Uint8Array.from(data))));
+        expect(ok(parseRegisters(frame))).toEqual(regs.map(([id, v]) => ({ id, nob: 4, value: v })));
+      })
+    );
+  });
+
+  it('a logger answer made of encoded records reads back record by record', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0x40 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: 255 }),
+        (formats, recIds, seed) => {
+          const data: number[] = [1, formats.length];
+          const expected: { recId: number; values: KmpValue[] }[] = [];
+          recIds.forEach((recId, k) => {
+            data.push(recId >> 8, recId & 0xff);
+            const values: KmpValue[] = [];
+            formats.forEach(([id, unit, siex], i) => {
+              const mantissa = BigInt((seed * 7919 + k * 104729 + i * 31) >>> 0);
+              const v: KmpValue = { unit, negative: (siex & 0x80) !== 0, mantissa, exponent: siex & 0x40 && siex & 0x3f ? -(siex & 0x3f) : siex & 0x3f };
+              const e = encodeValue(v, 4);
+              if (k === 0) data.push(id >> 8, id & 0xff, e.unit, e.nob, e.siex);
+              data.push(...e.bytes);
+              values.push(v);
+            });
+            expected.push({ recId, values });
+          });
+          const last = recIds[recIds.length - 1];
+          data.push(last >> 8, last & 0xff, 0x12, 0x34, 0);
+          const res = ok(parseLogResponse({ dst: 0x3f, cid: 0xa2, data: Uint8Array.from(data) }));
+          expect(res.records.map((r) => ({ recId: r.recId, values: r.values.map((v) => v.value) }))).toEqual(expected);
+          expect(res.records.every((r) => r.values.every((v, i) => v.id === formats[i][0]))).toBe(true);
+          expect(res).toMatchObject({ lastReadRecId: last, newestRecId: 0x1234, info: 0 });
+        }
+      )
+    );
+  });
 });

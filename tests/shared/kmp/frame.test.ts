@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../../shared/bytes/hex.js';
-import { KMP, KmpReader, decodeFrame, requestFrame, responseFrame, stuff, unstuff } from '../../../shared/kmp/frame.js';
+import { KMP, KmpReader, decodeFrame, kmpFramer, requestFrame, responseFrame, stuff, unstuff } from '../../../shared/kmp/frame.js';
 import type { KmpUnit } from '../../../shared/kmp/frame.js';
 
 const SPECIAL = [0x80, 0x40, 0x0d, 0x06, 0x1b];
@@ -124,6 +124,17 @@ describe('TV-14 frames, both directions', () => {
 });
 
 describe('decodeFrame on bad frames', () => {
+  it('never throws on random bytes, and keeps them (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (b, framed) => {
+        const bytes = framed ? Uint8Array.of(0x40, ...b, 0x0d) : b;
+        const u = decodeFrame(bytes);
+        expect(u.bytes).toBe(bytes);
+        if (u.kind === 'response' || u.kind === 'request') expect(decodeFrame(responseFrame(u.dst, u.cid, u.data))).toMatchObject({ data: u.data });
+      })
+    );
+  });
+
   it('names what is wrong', () => {
     expect(decodeFrame(fromHex('06'))).toMatchObject({ kind: 'ack' });
     expect(decodeFrame(new Uint8Array(0))).toMatchObject({ kind: 'garbage', reason: 'empty: 0 bytes' });
@@ -263,5 +274,26 @@ describe('KmpReader', () => {
         }
       )
     );
+  });
+});
+
+describe('kmpFramer (a TransformStream over the reader)', () => {
+  it('turns the chunks of a head into units, and an unfinished frame at the end into garbage', async () => {
+    const chunks = [fromHex('803F02'), fromHex('35E90D403F0201'), fromHex('234567E9560D06403F')];
+    const source = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const x of chunks) c.enqueue(x);
+        c.close();
+      }
+    });
+    const units: KmpUnit[] = [];
+    const reader = source.pipeThrough(kmpFramer()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      units.push(value);
+    }
+    expect(units.map((u) => u.kind)).toEqual(['request', 'response', 'ack', 'garbage']);
+    expect(units[3]).toMatchObject({ reason: 'frame of 2 byte(s) without stop byte 0D (given up)' });
   });
 });

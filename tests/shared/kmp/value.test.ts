@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../../shared/bytes/hex.js';
-import { KMP_UNITS, dateText, decodeValue, encodeValue, valueNumber, valueText } from '../../../shared/kmp/value.js';
+import { KMP_UNITS, dateText, decodeValue, encodeValue, projectValue, valueNumber, valueText } from '../../../shared/kmp/value.js';
 import type { KmpValue } from '../../../shared/kmp/value.js';
 
 /** "NoB SiEx value…" as the Kamstrup document prints its examples (§5.4, TV-14). */
@@ -60,6 +60,11 @@ describe('register values (protocols.md §5.4, TV-14 "Floats")', () => {
     expect(valueText(v)).toBe('18446744073709551615');
     const w = decodeValue(0x02, 8, 0x43, fromHex('0020000000000001')); // 2^53 + 1, three decimals
     expect(valueText(w)).toBe('9007199254740.993');
+  });
+
+  it('SiEx 40 (exponent −0) is exponent 0', () => {
+    expect(Object.is(decodeValue(0, 1, 0x40, fromHex('05')).exponent, 0)).toBe(true);
+    expect(valueText(decodeValue(0, 1, 0x40, fromHex('05')))).toBe('5');
   });
 
   it('zero, also with the sign bit or a negative exponent, has no sign', () => {
@@ -140,5 +145,24 @@ describe('clock and date units (§5.4)', () => {
     expect(KMP_UNITS[0x28]).toEqual({ symbol: 'm³', kind: 'volume', contract: { unit: 'm3', scale: 0 } });
     expect(KMP_UNITS[0x07].contract).toEqual({ unit: 'GJ', scale: -3 });
     expect(KMP_UNITS[0x15].uncertain).toBe(true);
+  });
+});
+
+describe('projectValue: KMP units to the project units', () => {
+  const v = (unit: number, mantissa: bigint, exponent: number, negative = false) => ({ unit, negative, mantissa, exponent });
+
+  it('moves the decimal point exactly: GWh → MWh, MJ → GJ, ms → s', () => {
+    expect(projectValue(v(0x04, 12345n, -3))).toEqual({ value: 12345, unit: 'MWh', text: '12345' });
+    expect(projectValue(v(0x07, 1n, 0))).toEqual({ value: 0.001, unit: 'GJ', text: '0.001' });
+    expect(projectValue(v(0x3d, 1500n, 0))).toEqual({ value: 1.5, unit: 's', text: '1.500' });
+    expect(projectValue(v(0x28, 12345n, -2, true))).toEqual({ value: -123.45, unit: 'm3', text: '-123.45' });
+  });
+
+  it('dates and clock times as text; units the project lacks keep their KMP symbol', () => {
+    expect(projectValue(v(0x30, 60824n, 0))).toEqual({ value: '2006-08-24', unit: 'date', text: '2006-08-24' });
+    expect(projectValue(v(0x2f, 103000n, 0))).toEqual({ value: '10:30:00', unit: 'time', text: '10:30:00' });
+    expect(projectValue(v(0x0c, 7n, 0))).toEqual({ value: 7, unit: 'Gcal', text: '7' });
+    expect(projectValue(v(0x2b, 7n, 0)).unit).toBe('m3C');
+    expect(projectValue(v(0x99, 7n, 0)).unit).toBe('unit 153');
   });
 });
