@@ -4,6 +4,7 @@
 // loggers. model.ts gives them values over time.
 
 import { loggerFor } from '../loggers.js';
+import type { LoggerKind } from '../loggers.js';
 
 /** How the meter sends one register (§5.4): unit code, value bytes, decimal exponent. */
 export interface SimRegisterSpec {
@@ -59,10 +60,8 @@ export const SIM_603_REGISTERS: readonly SimRegisterSpec[] = [
 /** Registers PutRegister may change (sim choice: configuration only, never a billing counter). */
 export const SIM_WRITABLE = new Set([66, 67, 98, 112, 1010]);
 
-export type SimLogKind = 'hourly' | 'daily' | 'monthly' | 'yearly' | 'info';
-
 export interface SimLogSpec {
-  kind: SimLogKind;
+  kind: LoggerKind;
   lid: number;
   /** Records kept; older ones are overwritten. */
   capacity: number;
@@ -78,8 +77,8 @@ const COUNTERS = [1003, 60, 63, 97, 110, 64, 65, 68, 69, 84, 85, 1004, 175, 99];
  * public KMP document, confirm on a meter); `lids` overrides them. Each log holds a superset of
  * the registers loggers.ts asks for, so a client's request is answered whole.
  */
-export function simLogs(lids?: Partial<Record<SimLogKind, number>>): SimLogSpec[] {
-  const log = (kind: SimLogKind, registers: readonly number[]): SimLogSpec => {
+export function simLogs(lids?: Partial<Record<LoggerKind, number>>): SimLogSpec[] {
+  const log = (kind: LoggerKind, registers: readonly number[]): SimLogSpec => {
     const c = loggerFor('603', kind);
     return { kind, lid: lids?.[kind] ?? c.lid, capacity: c.depth, registers };
   };

@@ -7,15 +7,15 @@
 // - head.ts: SimOpticalHead, the byte link with echo, 1200 baud 8N2 line pace ÷ speed, the
 //   meter's response delay and seeded faults (silence, dropped byte, bad CRC); timers injected
 //   (VirtualTimers from the wired M-Bus sim in tests).
-export { LOG_INFO, selectRecords } from './log-read.js';
+export { selectRecords } from './log-read.js';
 export type { LogSelection, LogStart } from './log-read.js';
 export { SIM_603_REGISTERS, SIM_WRITABLE, dateNumber, simLogs, timeNumber } from './config.js';
-export type { SimLogKind, SimLogSpec, SimRegisterSpec, SimRegisterValue } from './config.js';
+export type { SimLogSpec, SimRegisterSpec, SimRegisterValue } from './config.js';
 export { SimMeterModel } from './model.js';
 export type { SimLogWindow, SimModelOptions } from './model.js';
 export { ERROR_INFO_MASK, DAY_MS, HOUR_MS, SimPhysics } from './physics.js';
 export type { InfoEvent, SimHour } from './physics.js';
-export { SIM_603_TYPE, SIM_CID, SIM_DEFAULT_PASSWORD, SimKmpMeter, logTimeBytes, logTimeMs } from './meter.js';
+export { SIM_603_TYPE, SIM_DEFAULT_PASSWORD, SimKmpMeter, logTimeMs, simTime } from './meter.js';
 export type { SimKmpMeterOptions, SimKmpOutcome } from './meter.js';
 export { KMP_BAUD, METER_INTER_BYTE_MS, SIM_HEAD_CHUNK_BYTES, SimOpticalHead } from './head.js';
 export type { KmpByteLink, SimHeadFault, SimHeadFaults, SimHeadStats, SimOpticalHeadOptions } from './head.js';

@@ -2,15 +2,9 @@
 // any bytes: start point per command, direction, NRcs, MaxL and the INFO bits. Sim choices where
 // the public text leaves room are marked "sim:".
 
+import { LOG_INFO } from '../commands.js';
 import type { SimLogWindow } from './model.js';
 
-/** INFO bits of a logger answer (§5.6). */
-export const LOG_INFO = {
-  EMPTY: 0x01,
-  OUT_OF_RANGE: 0x04,
-  MAXL_REACHED: 0x08,
-  END_OF_LOG: 0x10,
-} as const;
 
 export type LogStart =
   /** A0: from the first record at or after `timeMs`, towards the present. */

@@ -3,29 +3,17 @@
 // values, §5.6 loggers), or null where a real meter stays silent (bad CRC, another DST, a
 // command it does not know, malformed data). The values come from model.ts at `nowMs`.
 
+import { CID } from '../commands.js';
+import type { KmpTime } from '../commands.js';
 import { KMP, decodeFrame, responseFrame } from '../frame.js';
+import type { LoggerKind } from '../loggers.js';
 import { encodeValue } from '../value.js';
 import { selectRecords } from './log-read.js';
 import type { LogStart } from './log-read.js';
 import { SIM_603_REGISTERS, dateNumber, timeNumber } from './config.js';
-import type { SimLogKind, SimRegisterSpec, SimRegisterValue } from './config.js';
+import type { SimRegisterSpec, SimRegisterValue } from './config.js';
 import { SimMeterModel } from './model.js';
 import type { SimLogWindow } from './model.js';
-
-/** Command ids the simulated meter answers (§5.3). */
-export const SIM_CID = {
-  GET_TYPE: 0x01,
-  GET_SERIAL: 0x02,
-  SET_CLOCK: 0x09,
-  GET_REGISTER: 0x10,
-  PUT_REGISTER: 0x11,
-  GET_EVENT_STATUS: 0x9b,
-  CLEAR_EVENT_STATUS: 0x9c,
-  LOG_TIME_PRESENT: 0xa0,
-  LOG_LAST_PRESENT: 0xa1,
-  LOG_ID_PRESENT: 0xa2,
-  LOG_TIME_PAST: 0xa3,
-} as const;
 
 /**
  * GetType answer of the sim: [?] the MULTICAL 603's type code is not in the public KMP document
@@ -42,7 +30,7 @@ export interface SimKmpMeterOptions {
   seed?: number;
   password?: number;
   /** Logger ids by kind (defaults in model.ts simLogs; only 01 = hourly is documented). */
-  lids?: Partial<Record<SimLogKind, number>>;
+  lids?: Partial<Record<LoggerKind, number>>;
 }
 
 /** What the meter did with the last request (for tests and the demo's log). */
@@ -70,10 +58,10 @@ export function logTimeMs(d: Uint8Array, i: number): number | null {
   return Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss);
 }
 
-/** ms → the 8-byte logger time (WK and INFO 0). */
-export function logTimeBytes(ms: number): Uint8Array {
+/** The sim's meter clock is UTC: `ms` as the KmpTime a client sends for it (encodeLogTime, setClock). */
+export function simTime(ms: number): KmpTime {
   const d = new Date(ms);
-  return Uint8Array.of(d.getUTCFullYear() - 2000, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0, 0);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }
 
 export class SimKmpMeter {
@@ -110,7 +98,7 @@ export class SimKmpMeter {
   }
 
   /** Any logger's records at `nowMs`, oldest first. */
-  records(kind: SimLogKind, nowMs: number): { timeMs: number; recId: number; values: SimRegisterValue[] }[] {
+  records(kind: LoggerKind, nowMs: number): { timeMs: number; recId: number; values: SimRegisterValue[] }[] {
     const log = this.model.logs.find((l) => l.kind === kind)!;
     const w = this.model.window(log, nowMs);
     const out = [];
@@ -125,13 +113,13 @@ export class SimKmpMeter {
     if (u.dst !== KMP.DST_METER) return this.#silent('other-dst');
     const d = u.data;
     switch (u.cid) {
-      case SIM_CID.GET_TYPE:
+      case CID.GET_TYPE:
         if (d.length !== 0) return this.#silent('malformed');
         return this.#reply(u.cid, [...bytesOf(SIM_603_TYPE.type, 2), ...bytesOf(SIM_603_TYPE.revision, 2)]);
-      case SIM_CID.GET_SERIAL:
+      case CID.GET_SERIAL_NO:
         if (d.length !== 0) return this.#silent('malformed');
         return this.#reply(u.cid, bytesOf(this.model.serial, 4));
-      case SIM_CID.SET_CLOCK: {
+      case CID.SET_CLOCK: {
         if (d.length !== 8) return this.#silent('malformed');
         const date = u32(d, 0);
         const time = u32(d, 4);
@@ -140,14 +128,14 @@ export class SimKmpMeter {
         this.#clockOffsetMs = ms - nowMs;
         return this.#ack();
       }
-      case SIM_CID.GET_REGISTER:
+      case CID.GET_REGISTER:
         return this.#getRegister(d, nowMs);
-      case SIM_CID.PUT_REGISTER:
+      case CID.PUT_REGISTER:
         return this.#putRegister(d, nowMs);
-      case SIM_CID.GET_EVENT_STATUS:
+      case CID.GET_EVENT_STATUS:
         if (d.length !== 0) return this.#silent('malformed');
-        return this.#reply(SIM_CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
-      case SIM_CID.CLEAR_EVENT_STATUS: {
+        return this.#reply(CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
+      case CID.CLEAR_EVENT_STATUS: {
         if (d.length !== 8) return this.#silent('malformed');
         // byte 2 bit 0: the interval log; clearing it marks every record up to now as read
         if ((d[2] | d[6]) & 0x01) {
@@ -155,12 +143,12 @@ export class SimKmpMeter {
           if (w) this.#lastRead.set(w.log.lid, w.count - 1);
         }
         // both answer with the event status (CID 9B), §5.3 "as 9B"
-        return this.#reply(SIM_CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
+        return this.#reply(CID.GET_EVENT_STATUS, this.#eventStatus(nowMs));
       }
-      case SIM_CID.LOG_TIME_PRESENT:
-      case SIM_CID.LOG_LAST_PRESENT:
-      case SIM_CID.LOG_ID_PRESENT:
-      case SIM_CID.LOG_TIME_PAST:
+      case CID.GET_LOG_TIME_PRESENT:
+      case CID.GET_LOG_LAST_PRESENT:
+      case CID.GET_LOG_ID_PRESENT:
+      case CID.GET_LOG_TIME_PAST:
         return this.#log(u.cid, d, nowMs);
       default:
         return this.#silent('unknown-cid');
@@ -198,7 +186,7 @@ export class SimKmpMeter {
       const v = this.model.value(id, nowMs);
       if (v) out.push(...bytesOf(id, 2), ...valueBytes(this.#clocked(v, nowMs)));
     }
-    return this.#reply(SIM_CID.GET_REGISTER, out);
+    return this.#reply(CID.GET_REGISTER, out);
   }
 
   /** PutRegister (§5.3): password(2) ID(2) Unit NoB SiEx Value → ACK, or silence when refused. */

@@ -2,7 +2,8 @@
 // hourly sums of physics.ts (no bytes yet; meter.ts speaks KMP). What it has: config.ts.
 
 import { SIM_603_REGISTERS, SIM_WRITABLE, dateNumber, simLogs, timeNumber } from './config.js';
-import type { SimLogKind, SimLogSpec, SimRegisterSpec, SimRegisterValue } from './config.js';
+import type { SimLogSpec, SimRegisterSpec, SimRegisterValue } from './config.js';
+import type { LoggerKind } from '../loggers.js';
 import { DAY_MS, HOUR_MS, SimPhysics } from './physics.js';
 import type { InfoEvent, SimCounter } from './physics.js';
 
@@ -27,7 +28,7 @@ export interface SimModelOptions {
   serial: number;
   startEpochMs: number;
   seed?: number;
-  lids?: Partial<Record<SimLogKind, number>>;
+  lids?: Partial<Record<LoggerKind, number>>;
 }
 
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../shared/bytes/hex';
 import { KMP, KmpReader, decodeFrame, requestFrame } from '../../../shared/kmp/frame';
 import type { KmpUnit } from '../../../shared/kmp/frame';
-import { KmpError, getSerialNo, getType, logRequest as kmpLogRequest, parseLogResponse, parseRegisters, parseSerialNo, parseType, putRegister } from '../../../shared/kmp/commands';
-import type { KmpFrame, KmpTime, LogRequest } from '../../../shared/kmp/commands';
+import { KmpError, LOG_INFO, encodeLogTime, getSerialNo, getType, logRequest as kmpLogRequest, parseLogResponse, parseRegisters, parseSerialNo, parseType, putRegister } from '../../../shared/kmp/commands';
+import type { KmpFrame, LogRequest } from '../../../shared/kmp/commands';
 import { firstLogPage, loggerFor } from '../../../shared/kmp/loggers';
 import { nextLogPage } from '../../../shared/kmp/commands';
 import { registersFor } from '../../../shared/kmp/registers';
@@ -13,12 +13,11 @@ import { lineMs } from '../../../shared/mbus/link';
 import {
   DAY_MS,
   HOUR_MS,
-  LOG_INFO,
   SIM_603_TYPE,
   SimKmpMeter,
   SimOpticalHead,
   VirtualTimers,
-  logTimeBytes,
+  simTime,
 } from '../../../shared/kmp/sim/index';
 import type { SimRegisterValue } from '../../../shared/kmp/sim/index';
 
@@ -41,10 +40,8 @@ function registersOf(f: KmpFrame): { id: number; value: KmpValue }[] {
   return r.map(({ id, value }) => ({ id, value }));
 }
 
-function kmpTime(ms: number): KmpTime {
-  const d = new Date(ms);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-}
+const kmpTime = simTime;
+const logTimeBytes = (ms: number): Uint8Array => encodeLogTime(simTime(ms));
 
 const asKmp = (v: SimRegisterValue): KmpValue => ({ unit: v.unit, negative: false, mantissa: BigInt(v.mantissa), exponent: v.exponent });
 
