@@ -354,6 +354,24 @@ describe('logger reads A0..A3 (§5.6)', () => {
     expect(e1.at(-1)! - e1[0]).toBe(m.model.value(60, expected.at(-1)!.timeMs)!.mantissa - m.model.value(60, expected[0].timeMs)!.mantissa);
   });
 
+  it('a read paused over midnight and resumed by RecID goes on without gaps and ends with the new day', () => {
+    const m = meter();
+    const logger = loggerFor('603', 'daily');
+    const before = Date.UTC(2026, 10, 26, 23, 50);
+    const after = Date.UTC(2026, 10, 27, 0, 10);
+    let req: LogRequest | null = firstLogPage(logger, kmpTime(Date.UTC(2020, 0, 1)));
+    const ids: number[] = [];
+    for (let page = 0; req; page++) {
+      const r = parseLogResponse(response(m.answer(kmpLogRequest(req, logger.dst), page < 100 ? before : after)));
+      if (r instanceof KmpError) throw r;
+      ids.push(...r.records.map((x) => x.recId));
+      req = nextLogPage(req, r);
+    }
+    const all = [m.daily(before)[0], ...m.daily(after)].map((r) => r.recId);
+    expect(ids).toEqual(all);
+    expect(ids).toHaveLength(461);
+  });
+
   it('A3 paged by kmp-proto reads the daily log back into the past, newest first', () => {
     const m = meter();
     const logger = loggerFor('603', 'daily');
