@@ -16,6 +16,7 @@
 import { lineMs } from '../../mbus/link.js';
 import type { MbusLink } from '../../mbus/link.js';
 import type { SimTimers } from '../../mbus/sim/line.js';
+import { SimInbox } from '../../mbus/sim/inbox.js';
 import { randomInt, seededRandom } from '../../mbus/sim/random.js';
 import type { Random } from '../../mbus/sim/random.js';
 import { KMP, KmpReader } from '../frame.js';
@@ -74,12 +75,6 @@ export interface SimHeadStats {
   faults: Record<SimHeadFault, number>;
 }
 
-function abortError(signal: AbortSignal): unknown {
-  if (signal.reason !== undefined) return signal.reason;
-  const e = new Error('The read was aborted');
-  e.name = 'AbortError';
-  return e;
-}
 
 /** One byte of a stuffed frame that can be changed so the frame stays a frame but its CRC fails. */
 function spoilOneByte(frame: Uint8Array, random: Random): Uint8Array {
@@ -116,10 +111,7 @@ export class SimOpticalHead implements KmpByteLink {
   #lastHeardAt = -Infinity;
   /** When the line is free again (our last byte or the meter's answer is out). */
   #lineFreeAt = -Infinity;
-  readonly #received: Uint8Array[] = [];
-  #wake: (() => void) | null = null;
-  readonly #pending = new Set<unknown>();
-  #closed = false;
+  readonly #inbox: SimInbox;
   readonly stats: SimHeadStats = { requests: 0, answers: 0, txBytes: 0, rxBytes: 0, faults: { silence: 0, 'drop-byte': 0, 'bad-crc': 0, 'stray-zero': 0 } };
 
   constructor(o: SimOpticalHeadOptions) {
@@ -136,6 +128,7 @@ export class SimOpticalHead implements KmpByteLink {
     }
     this.meter = o.meter;
     this.#timers = o.timers;
+    this.#inbox = new SimInbox(o.timers, 'simulated optical head');
     this.#speed = speed;
     this.#baud = baud;
     this.#delayMs = delay;
@@ -156,7 +149,7 @@ export class SimOpticalHead implements KmpByteLink {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('simulated optical head is closed'));
+    if (this.#inbox.closed) return Promise.reject(new Error('simulated optical head is closed'));
     if (bytes.length === 0) return Promise.resolve();
     const copy = bytes.slice();
     const now = this.#timers.now();
@@ -164,60 +157,23 @@ export class SimOpticalHead implements KmpByteLink {
     this.#lineFreeAt = start + this.lineMs(copy.length);
     this.stats.txBytes += copy.length;
     this.#inChunks(copy, start - now, (chunk) => {
-      if (this.#echo) this.#deliver(chunk);
+      if (this.#echo) this.#inbox.deliver(chunk);
       this.#heard(chunk);
     });
     return Promise.resolve();
   }
 
   read(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | null> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const ready = this.#received.shift();
-    if (ready) return Promise.resolve(ready);
-    if (this.#closed) return Promise.reject(new Error('simulated optical head is closed'));
-    if (this.#wake) return Promise.reject(new Error('SimOpticalHead.read: another read is already waiting'));
-    return new Promise((resolve, reject) => {
-      const finish = (): void => {
-        this.#timers.clearTimeout(timer);
-        this.#pending.delete(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#wake = null;
-      };
-      const onAbort = (): void => {
-        finish();
-        reject(abortError(signal!));
-      };
-      const timer = this.#timers.setTimeout(() => {
-        finish();
-        resolve(null);
-      }, Math.max(0, timeoutMs));
-      this.#pending.add(timer);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#wake = () => {
-        finish();
-        resolve(this.#received.shift() ?? null);
-      };
-    });
+    return this.#inbox.read(timeoutMs, signal);
   }
 
   discard(): void {
-    this.#received.length = 0;
+    this.#inbox.discard();
   }
 
   /** Stops every scheduled delivery; a waiting read gets null. Idempotent. */
   close(): void {
-    this.#closed = true;
-    for (const h of this.#pending) this.#timers.clearTimeout(h);
-    this.#pending.clear();
-    this.#wake?.();
-  }
-
-  #after(ms: number, f: () => void): void {
-    const h = this.#timers.setTimeout(() => {
-      this.#pending.delete(h);
-      if (!this.#closed) f();
-    }, Math.max(0, ms));
-    this.#pending.add(h);
+    this.#inbox.close();
   }
 
   /** Hands `bytes` on in chunks, each when its last byte has crossed the line, from `startMs` on. */
@@ -225,7 +181,7 @@ export class SimOpticalHead implements KmpByteLink {
     for (let from = 0; from < bytes.length; from += this.#chunk) {
       const to = Math.min(bytes.length, from + this.#chunk);
       const chunk = bytes.slice(from, to);
-      this.#after(startMs + this.lineMs(to), () => f(chunk));
+      this.#inbox.after(startMs + this.lineMs(to), () => f(chunk));
     }
   }
 
@@ -284,11 +240,7 @@ export class SimOpticalHead implements KmpByteLink {
     this.#lineFreeAt = start + this.lineMs(bytes.length);
     this.stats.answers++;
     this.stats.rxBytes += bytes.length;
-    this.#inChunks(bytes, start - now, (chunk) => this.#deliver(chunk));
+    this.#inChunks(bytes, start - now, (chunk) => this.#inbox.deliver(chunk));
   }
 
-  #deliver(chunk: Uint8Array): void {
-    this.#received.push(chunk);
-    this.#wake?.();
-  }
 }

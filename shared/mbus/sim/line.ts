@@ -5,6 +5,7 @@
 
 import { FrameReader, lineMs } from '../link.js';
 import type { MbusLink } from '../link.js';
+import { SimInbox } from './inbox.js';
 import type { SimBus } from './bus.js';
 
 export interface SimTimers {
@@ -32,12 +33,6 @@ export interface SimLineOptions {
   turnaroundBits?: number;
 }
 
-function abortError(signal: AbortSignal): unknown {
-  if (signal.reason !== undefined) return signal.reason;
-  const e = new Error('The read was aborted');
-  e.name = 'AbortError';
-  return e;
-}
 
 export class SimLine implements MbusLink {
   readonly #bus: SimBus;
@@ -50,10 +45,7 @@ export class SimLine implements MbusLink {
   #lastRxAt = -Infinity;
   /** When the master's last byte written so far has left the line. */
   #txFreeAt = -Infinity;
-  readonly #received: Uint8Array[] = [];
-  #wake: (() => void) | null = null;
-  readonly #pending = new Set<unknown>();
-  #closed = false;
+  readonly #inbox: SimInbox;
 
   constructor(bus: SimBus, o: SimLineOptions) {
     if (!(o.baud > 0)) throw new RangeError(`baud: expected a positive rate, got ${o.baud}`);
@@ -61,6 +53,7 @@ export class SimLine implements MbusLink {
     if (!(scale > 0)) throw new RangeError(`timeScale: expected > 0, got ${scale}`);
     this.#bus = bus;
     this.#timers = o.timers;
+    this.#inbox = new SimInbox(o.timers, 'simulated line');
     this.#scale = scale;
     this.#baud = o.baud;
     this.#turnaroundBits = o.turnaroundBits ?? SIM_TURNAROUND_BITS;
@@ -76,65 +69,28 @@ export class SimLine implements MbusLink {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('simulated line is closed'));
+    if (this.#inbox.closed) return Promise.reject(new Error('simulated line is closed'));
     const copy = bytes.slice();
     const now = this.#timers.now();
     const start = Math.max(now, this.#txFreeAt);
     const end = start + lineMs(copy.length, this.#baud) / this.#scale;
     this.#txFreeAt = end;
     const baud = this.#baud;
-    this.#after(end - now, () => this.#heard(copy, baud));
+    this.#inbox.after(end - now, () => this.#heard(copy, baud));
     return Promise.resolve();
   }
 
   read(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | null> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const ready = this.#received.shift();
-    if (ready) return Promise.resolve(ready);
-    if (this.#closed) return Promise.reject(new Error('simulated line is closed'));
-    if (this.#wake) return Promise.reject(new Error('SimLine.read: another read is already waiting'));
-    return new Promise((resolve, reject) => {
-      const finish = (): void => {
-        this.#timers.clearTimeout(timer);
-        this.#pending.delete(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#wake = null;
-      };
-      const onAbort = (): void => {
-        finish();
-        reject(abortError(signal!));
-      };
-      const timer = this.#timers.setTimeout(() => {
-        finish();
-        resolve(null);
-      }, Math.max(0, timeoutMs));
-      this.#pending.add(timer);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#wake = () => {
-        finish();
-        resolve(this.#received.shift() ?? null);
-      };
-    });
+    return this.#inbox.read(timeoutMs, signal);
   }
 
   discard(): void {
-    this.#received.length = 0;
+    this.#inbox.discard();
   }
 
-  /** Stops every scheduled delivery; a waiting read gets null. */
+  /** Stops every scheduled delivery; a waiting read gets null. Idempotent. */
   close(): void {
-    this.#closed = true;
-    for (const h of this.#pending) this.#timers.clearTimeout(h);
-    this.#pending.clear();
-    this.#wake?.();
-  }
-
-  #after(ms: number, f: () => void): void {
-    const h = this.#timers.setTimeout(() => {
-      this.#pending.delete(h);
-      if (!this.#closed) f();
-    }, Math.max(0, ms));
-    this.#pending.add(h);
+    this.#inbox.close();
   }
 
   /** The master's bytes are in at the meters: answer each complete frame. */
@@ -171,13 +127,9 @@ export class SimLine implements MbusLink {
       if (to <= from) continue;
       const chunk = answer.slice(from, to);
       const at = start + lineMs(to, baud) / this.#scale;
-      this.#after(at, () => this.#deliver(chunk));
+      this.#inbox.after(at, () => this.#inbox.deliver(chunk));
       from = to;
     }
   }
 
-  #deliver(chunk: Uint8Array): void {
-    this.#received.push(chunk);
-    this.#wake?.();
-  }
 }
