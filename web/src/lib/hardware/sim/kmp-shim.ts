@@ -9,7 +9,7 @@
 //   globalThis.__READOUT_SIM__ = { seed: 1, startEpochMs: Date.now(), kmp: { serial: 71234567, speed: 20, via: 'serial' } };
 //
 // `speed`: the head and meter run that many times faster than real (the page's KmpClient divides
-// its waits by the same factor, simKmpSpeed()).
+// its waits by the same factor, control.ts simKmpSpeed()).
 
 import { SimKmpMeter, SimOpticalHead } from '$shared/kmp/sim/index';
 import type { SimHeadFaults } from '$shared/kmp/sim/index';
@@ -25,7 +25,7 @@ export interface SimKmpConfig {
   seed?: number;
   /** Which API offers the head: navigator.serial, navigator.bluetooth, or both (default 'serial'). */
   via?: 'serial' | 'bluetooth' | 'both';
-  /** When the meter's clock starts (its loggers end there); default the page's Date.now(). */
+  /** When the meter's clock starts (its loggers end there); default the init config's startEpochMs, else Date.now(). */
   startEpochMs?: number;
   faults?: SimHeadFaults;
   /** What the chooser does: pick the head (default), be closed without a choice, or be blocked. */
@@ -39,15 +39,13 @@ export const SIM_KMP_BLE_CHUNK = 20;
 
 /** The `kmp` part of the init config, or null. */
 export function requestedKmpConfig(): SimKmpConfig | null {
-  const c = (globalThis as Record<string, unknown>)[SIM_GLOBAL] as { kmp?: unknown } | null | undefined;
-  return c !== null && typeof c === 'object' && c.kmp !== null && typeof c.kmp === 'object' ? (c.kmp as SimKmpConfig) : null;
+  const c = (globalThis as Record<string, unknown>)[SIM_GLOBAL] as { kmp?: unknown; startEpochMs?: unknown } | null | undefined;
+  if (c === null || typeof c !== 'object' || c.kmp === null || typeof c.kmp !== 'object') return null;
+  const kmp = c.kmp as SimKmpConfig;
+  // the init config's own start time (serial-shim.ts) unless the kmp part names one
+  return kmp.startEpochMs === undefined && typeof c.startEpochMs === 'number' ? { ...kmp, startEpochMs: c.startEpochMs } : kmp;
 }
 
-/** How many times faster than real the simulated head runs: the page's KmpClient timeScale. 1 without one. */
-export function simKmpSpeed(): number {
-  const speed = requestedKmpConfig()?.speed;
-  return typeof speed === 'number' && speed > 0 ? speed : 1;
-}
 
 const realTimers = {
   now: () => Date.now(),
