@@ -139,6 +139,22 @@ describe('KmpClient over the Web Serial adapter', () => {
     expect(rest.complete).toBe(true);
     const want = port.head!.meter.records('daily', Date.now()).filter((x) => x.timeMs >= since);
     expect([...first.records, ...rest.records].map((x) => x.recordId)).toEqual(want.map((x) => x.recId));
+    // resuming a complete read asks only for what was written since: nothing yet
+    const again = await client.readLog('daily', { model: '603', resume: rest.resumeFrom });
+    expect(again).toMatchObject({ complete: true, records: [] });
+  });
+
+  it('reads the hourly logger and the info-code log with their times', async () => {
+    const { port, client } = await viaSerial();
+    const since = Date.now() - 12 * 3_600_000;
+    const hourly = await client.readLog('hourly', { model: '603', since });
+    const want = port.head!.meter.records('hourly', Date.now()).filter((x) => x.timeMs >= since);
+    expect(hourly.complete).toBe(true);
+    expect(hourly.records.map((x) => [x.recordId, x.at])).toEqual(want.map((x) => [x.recId, x.timeMs]));
+    const info = await client.readLog('info', { model: '603' });
+    const events = port.head!.meter.records('info', Date.now());
+    expect(info.records.map((x) => x.at)).toEqual(events.map((x) => x.timeMs));
+    expect(info.records.some((x) => x.values.get(99)!.mantissa !== 0n)).toBe(true);
   });
 
   it('an unknown model has no logger layout: a sentence, not a read', async () => {

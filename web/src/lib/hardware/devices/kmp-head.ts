@@ -85,7 +85,10 @@ export interface KmpLogResume {
 export interface KmpLogRead {
   frames: Uint8Array[];
   records: KmpLogRecord[];
-  /** False when cancelled or failed part way: `resumeFrom` continues after the last record kept. */
+  /**
+   * False when cancelled or failed part way. `resumeFrom` continues after the last record kept;
+   * after a complete read it asks for the records written since (none yet: an empty, complete read).
+   */
   complete: boolean;
   resumeFrom: unknown;
   /** Why the read stopped early (cancel: code 'aborted'); absent when complete. */
@@ -247,6 +250,12 @@ export class KmpClient {
       read.resumeFrom = state;
       const total = state.firstRecId !== null && res.newestRecId !== undefined ? ((res.newestRecId - state.firstRecId) & 0xffff) + 1 : state.done;
       o.onProgress?.(state.done, req === null ? state.done : Math.max(total, state.done));
+    }
+    // Complete: resuming now asks only for records written since (A2 from the one after the last read).
+    const lastRec = read.records.at(-1)?.recordId;
+    if (lastRec !== undefined) {
+      const r = state.request;
+      read.resumeFrom = { ...state, request: { cid: 0xa2, lid: r.lid, registers: r.registers, records: r.records, maxL: r.maxL, recId: (lastRec + 1) & 0xffff } };
     }
     read.complete = true;
     return read;
