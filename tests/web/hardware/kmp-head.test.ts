@@ -157,6 +157,24 @@ describe('KmpClient over the Web Serial adapter', () => {
     expect(info.records.some((x) => x.values.get(99)!.mantissa !== 0n)).toBe(true);
   });
 
+  it('a pulled-out head ends a log read with a link error and keeps what was read', async () => {
+    const { port, client } = await viaSerial();
+    const r = await client.readLog('daily', { model: '603', since: Date.UTC(2026, 9, 1), onProgress: (done) => done >= 6 && port.unplug() });
+    expect(r.complete).toBe(false);
+    expect(r.error?.code).toBe('link');
+    expect(r.error?.message).toMatch(/^The optical head stopped working/);
+    expect(r.records.length).toBeGreaterThanOrEqual(6);
+    expect(r.frames.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('cancelling identify rejects with a KmpError "aborted"', async () => {
+    const { client } = await viaSerial();
+    const stop = new AbortController();
+    const p = client.identify(stop.signal);
+    stop.abort();
+    await expect(p).rejects.toMatchObject({ name: 'KmpError', code: 'aborted', message: 'The read was cancelled.' });
+  });
+
   it('an unknown model has no logger layout: a sentence, not a read', async () => {
     expect(modelOfType(0x0004)).toBe('601');
     expect(modelOfType(0x1234)).toBe('unknown');
