@@ -73,7 +73,10 @@ export interface KmpLogRecord {
   values: Map<number, KmpValue>;
 }
 
-/** Where a cut-short log read goes on (pass it back as `resume`); opaque to callers. */
+/**
+ * Where a cut-short log read goes on (pass it back as `resume`); opaque to callers, but plain
+ * data (structured-clone and JSON safe), so it can be kept in IndexedDB across a page reload.
+ */
 export interface KmpLogResume {
   kind: LoggerKind;
   model: MulticalModel;
