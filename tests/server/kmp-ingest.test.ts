@@ -210,6 +210,24 @@ describe('KMP logger answers', () => {
     expect(readings(meterId)).toEqual(rows);
   });
 
+  test('the same logger read again a day later stores its answers as new frames, adds the new day, and leaves every earlier reading as it was', () => {
+    setZone('UTC');
+    const meterId = addMeter();
+    const day = 86_400_000;
+    server.stores.ingest.ingest(actor, readLog('daily').map((p, i) => kmp(p, T + i * 1000)), T + 600_000);
+    const before = readings(meterId);
+    const next = readLog('daily', T + day);
+    const results = server.stores.ingest.ingest(actor, next.map((p, i) => kmp(p, T + day + i * 1000)), T + day + 600_000);
+    expect(results.every((r) => r.status === 'decoded')).toBe(true);
+    const after = readings(meterId);
+    // the meter keeps 460 days: its oldest day is gone from the meter, not from the server
+    expect(after).toHaveLength(461);
+    expect(after.slice(0, 460)).toEqual(before);
+    const newest = sim.daily(T + day).at(-1)!;
+    expect(after[460].at).toBe(newest.timeMs);
+    expect(after[460].energy).toBe(byId(newest.values).get(60)!.mantissa * 3_600_000);
+  });
+
   test('a record\'s date is the meter\'s wall clock in the utility\'s time zone (Copenhagen: UTC+2 in summer, UTC+1 in winter)', () => {
     setZone('Europe/Copenhagen');
     const meterId = addMeter();
