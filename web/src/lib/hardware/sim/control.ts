@@ -19,6 +19,16 @@ export function simMbusSpeed(): number {
   return typeof speed === 'number' && speed > 0 ? speed : 1;
 }
 
+/**
+ * How many times faster than real the simulated optical head runs (kmp-shim.ts): the page's
+ * KmpClient divides its waits by it (timeScale). 1 without a simulated head.
+ */
+export function simKmpSpeed(): number {
+  const c = (globalThis as Record<string, unknown>)[SIM_GLOBAL] as { kmp?: { speed?: unknown } } | null | undefined;
+  const speed = c !== null && typeof c === 'object' ? c.kmp?.speed : undefined;
+  return typeof speed === 'number' && speed > 0 ? speed : 1;
+}
+
 export interface DropOptions {
   /** Connection attempts refused after the drop (port.open / gatt.connect fail); default 0. Infinity: gone for good. */
   refuse?: number;

@@ -2,7 +2,8 @@
 // script asked for it (globalThis.__READOUT_SIM__, serial-shim.ts simInitScript), before anything
 // asks for a port. The shims are loaded only then, so a normal start carries none of their code.
 // A config with `source: 'route'` drives through the device's own route (from-route.ts); one with
-// an `mbus` part puts a simulated M-Bus level converter on the serial port instead (mbus-shim.ts).
+// an `mbus` part puts a simulated M-Bus level converter on the serial port instead (mbus-shim.ts),
+// one with a `kmp` part a simulated optical head on a MULTICAL 603 (kmp-shim.ts).
 
 import type { ReadoutDb } from '$lib/db';
 import { SIM_GLOBAL } from './control';
@@ -14,6 +15,11 @@ export function installSimulationIfRequested(db: ReadoutDb): Promise<boolean> {
   installing ??= (async () => {
     const g = globalThis as Record<string, unknown>;
     if (g[SIM_GLOBAL] === null || typeof g[SIM_GLOBAL] !== 'object') return false;
+    if (typeof (g[SIM_GLOBAL] as { kmp?: unknown }).kmp === 'object') {
+      // a simulated optical head on a MULTICAL 603, on the serial port and/or Bluetooth (kmp-shim.ts)
+      (await import('./kmp-shim')).installSimulatedKmp();
+      return true;
+    }
     if (typeof (g[SIM_GLOBAL] as { mbus?: unknown }).mbus === 'object') {
       // a simulated M-Bus level converter on the serial port instead of the iM871A (mbus-shim.ts)
       (await import('./mbus-shim')).installSimulatedMbusSerial();
