@@ -92,7 +92,7 @@ describe('send: wired M-Bus frames', () => {
 
   test('an unknown link is refused with a 422 naming the field', async () => {
     const d = await device();
-    const r = await send(d.secret, { batchId: randomUUID(), frames: [{ clientId: randomUUID(), hex: telegram1, receivedAt: T, link: 'kmp' }] });
+    const r = await send(d.secret, { batchId: randomUUID(), frames: [{ clientId: randomUUID(), hex: telegram1, receivedAt: T, link: 'lora' }] });
     expect(r.status).toBe(422);
     expect(JSON.stringify(r.body)).toContain('frames.0.link');
     expect(JSON.stringify(r.body)).toContain("expected 'wmbus'");

@@ -17,6 +17,7 @@ import { KeyRing } from '../../../shared/wmbus/keyring.js';
 import { decodeTelegram } from '../../../shared/wmbus/telegram.js';
 import { readingColumns, type ReadingColumns } from './columns.js';
 import { addKeys, NO_KEYS, type KeySource } from './keys.js';
+import { decodeKmp, kmpDigestInput, kmpIdentity, ReadingMerge } from './kmp.js';
 import { mbusIdentity, mergeTelegrams } from './wired.js';
 
 // Raw-frame ingest (R3, R4; architecture.md decisions 3 and 6). Per batch, one transaction:
@@ -41,9 +42,16 @@ export interface IncomingFrame {
   /**
    * 'mbus': a wired RSP_UD long frame (EN 13757-2), identified by its CI 72 header. The
    * telegrams of one multi-telegram read carry the same source and receivedAt and make one
-   * reading (their records merged); each is stored as its own frame. Default 'wmbus'.
+   * reading (their records merged); each is stored as its own frame.
+   * 'kmp': one Kamstrup KMP answer from the optical eye (40 … 0D, protocols.md §5), of the meter
+   * `meter` names. Default 'wmbus'.
    */
   link?: FrameLink;
+  /**
+   * For link 'kmp' only, and required there: the meter the answer came from, "KAM 12345678" (a KMP
+   * answer does not name its meter; the serial comes from GetSerialNo in the same session).
+   */
+  meter?: string;
 }
 
 export type FrameOutcome = FrameStatus | 'duplicate';
@@ -126,8 +134,9 @@ export function frameIdentity(f: Uint8Array): Identity | null {
   return { manufacturer, serial, text: `${manufacturer} ${serial}` };
 }
 
-/** The identity of a stored frame's bytes, by its link. */
-function identityOf(raw: Uint8Array, link: FrameLink): Identity | null {
+/** The identity of a stored frame, by its link: from its bytes, or for KMP the meter its sender named. */
+function identityOf(raw: Uint8Array, link: FrameLink, meterHint: string | null): Identity | null {
+  if (link === 'kmp') return kmpIdentity(meterHint);
   return link === 'mbus' ? mbusIdentity(raw) : frameIdentity(stripCrcs(raw, 'auto').frame);
 }
 
@@ -184,6 +193,8 @@ export class Ingest {
   readonly #plans = new Map<Driver, Map<string, ReadingPlan>>();
   readonly #meterById;
   readonly #keyStamp;
+  /** KMP logger records and register answers: merged into the reading at their instant (kmp.ts). */
+  readonly #merge;
 
   constructor(
     private readonly db: Db,
@@ -194,6 +205,7 @@ export class Ingest {
     private readonly keySource: () => KeySource | undefined
   ) {
     this.#meterById = db.prepare('select id, driver from meter where id = ? and tenant_id = ?');
+    this.#merge = new ReadingMerge(db);
     this.#keyStamp = db
       .prepare("select count(*) || ':' || coalesce(max(updated_at), 0) from meter_key where tenant_id = ?")
       .pluck();
@@ -206,6 +218,11 @@ export class Ingest {
    */
   ingest(actor: Actor, batch: readonly IncomingFrame[], now: number): FrameResult[] {
     if (batch.length > MAX_BATCH) throw new RangeError(`frames: expected at most ${MAX_BATCH}, got ${batch.length}`);
+    batch.forEach((f, i) => {
+      if (f.link === 'kmp' && kmpIdentity(f.meter) === null) {
+        throw new RangeError(`frames[${i}].meter: expected the meter of a KMP answer such as "KAM 12345678", got ${JSON.stringify(f.meter ?? null)}`);
+      }
+    });
     return this.#notifying(now, () => {
       const results: FrameResult[] = new Array(batch.length);
       const byFrame = new Map<number, FrameResult>();
@@ -219,10 +236,12 @@ export class Ingest {
         const f = batch[index];
         const bytes = plainBytes(f.bytes);
         const link = f.link ?? 'wmbus';
-        // a wired frame has no link-layer CRCs: its digest is of the bytes as they came
-        const norm = link === 'mbus' ? bytes : stripCrcs(bytes, 'auto').frame;
+        // a wired frame has no link-layer CRCs: its digest is of the bytes as they came; a KMP
+        // answer's is of the bytes and the meter named (two meters of one type answer GetType alike)
+        const kmp = link === 'kmp' ? kmpIdentity(f.meter) : null;
+        const norm = link === 'mbus' ? bytes : link === 'kmp' ? kmpDigestInput(kmp!, bytes) : stripCrcs(bytes, 'auto').frame;
         const digest = hash('sha256', norm, 'buffer').subarray(0, 16);
-        const ident = link === 'mbus' ? mbusIdentity(bytes) : frameIdentity(norm);
+        const ident = link === 'kmp' ? kmp : link === 'mbus' ? mbusIdentity(bytes) : frameIdentity(norm);
 
         let candidates = tenantsBySource.get(f.source);
         if (candidates === undefined) {
@@ -274,7 +293,12 @@ export class Ingest {
         // and before the reading made from it.
         let out: { status: FrameStatus; reason: string | null; columns: ReadingColumns | null };
         let wired: MbusFrame | null = null;
-        if (link === 'mbus') {
+        let logged: { at: number; columns: ReadingColumns }[] = [];
+        if (link === 'kmp') {
+          const k = this.#decodeKmp(tenantId, bytes, meter, ident!, f.receivedAt);
+          out = { status: k.status, reason: k.reason, columns: null };
+          logged = k.readings;
+        } else if (link === 'mbus') {
           const w = this.#decodeWired(bytes, meter, ident);
           out = { status: w.status, reason: w.reason, columns: null };
           wired = w.frame;
@@ -288,6 +312,7 @@ export class Ingest {
           raw: bytes,
           meterId: meter?.id ?? null,
           address: meter ? null : (ident?.text ?? null),
+          meterHint: link === 'kmp' ? ident!.text : null,
           receivedAt: f.receivedAt,
           rssi: f.rssi,
           source: f.source,
@@ -298,6 +323,8 @@ export class Ingest {
           this.readings.put(meter!.id, f.receivedAt, out.columns);
           this.#wrote(tenantId, meter!.id);
         }
+        for (const r of logged) this.#merge.put(meter!.id, r.at, r.columns);
+        if (logged.length) this.#wrote(tenantId, meter!.id);
         t.stored++;
         t.receptions++;
         if (out.status === 'decoded') t.decoded++;
@@ -413,7 +440,7 @@ export class Ingest {
     return this.#notifying(now, () => {
       const rows = this.frames
         .waitingForMeters(tenantId, [...wanted], REDECODE_LIMIT)
-        .filter((r) => wanted.has(r.address ?? identityOf(plainBytes(r.raw), r.link)?.text ?? ''));
+        .filter((r) => wanted.has(r.address ?? identityOf(plainBytes(r.raw), r.link, r.meterHint)?.text ?? ''));
       return this.#redecodeRows(tenantId, rows, now);
     });
   }
@@ -553,6 +580,31 @@ export class Ingest {
   }
 
   /**
+   * One KMP answer of the meter its sender named (kmp.ts): 'unknown-meter' while the tenant has no
+   * such meter, 'failed' for bad bytes (a wrong CRC never becomes a reading, protocols.md §5.2) or
+   * an answer naming another serial, else 'decoded' with its readings: a register answer at
+   * `receivedAt`, logger records at their own time on the utility's clock.
+   */
+  #decodeKmp(
+    tenantId: number,
+    raw: Uint8Array,
+    meter: Meter | undefined,
+    ident: Identity | null,
+    receivedAt: number
+  ): { status: FrameStatus; reason: string | null; readings: { at: number; columns: ReadingColumns }[] } {
+    if (!ident) return { status: 'failed', reason: 'no meter named for this KMP answer', readings: [] };
+    try {
+      const d = decodeKmp(raw, ident, this.readings.timeZone(tenantId));
+      if (d.status === 'failed') return { status: 'failed', reason: clean(d.reason ?? 'not decodable'), readings: [] };
+      if (!meter) return { status: 'unknown-meter', reason: `no meter ${ident.text} in this utility`, readings: [] };
+      return { status: 'decoded', reason: d.reason, readings: d.readings.map((r) => ({ at: r.at ?? receivedAt, columns: r.columns })) };
+    } catch (err) {
+      // our decoder's bug, not the frame's: keep the frame, say so
+      return { status: 'failed', reason: clean(`decoder error: ${err instanceof Error ? err.message : String(err)}`), readings: [] };
+    }
+  }
+
+  /**
    * One wired telegram on its own: 'failed' when it is not a valid RSP_UD (a wrong checksum never
    * becomes a reading, EN 13757-2 via protocols.md §8.2), 'unknown-meter' while the tenant has no
    * meter with its header's identity, else 'decoded' with the frame (its reading is made per read).
@@ -674,8 +726,18 @@ export class Ingest {
       if (row.meterId !== null) meter = this.#meterById.get(row.meterId, tenantId) as Meter | undefined;
       const raw = plainBytes(row.raw);
       // the address column is empty while a meter is linked; a frame unlinked since reads it from its bytes
-      const ident = parseIdentity(row.address) ?? identityOf(raw, row.link);
+      const ident = row.link === 'kmp' ? kmpIdentity(row.meterHint) : (parseIdentity(row.address) ?? identityOf(raw, row.link, null));
       if (!meter && ident) meter = this.frames.meterByAddress(tenantId, ident.manufacturer, ident.serial);
+      if (row.link === 'kmp') {
+        const k = this.#decodeKmp(tenantId, raw, meter, ident, row.receivedAt);
+        this.frames.setStatus(row.id, k.status, k.reason, meter?.id ?? null, k.status === 'decoded' ? now : null);
+        for (const r of k.readings) this.#merge.put(meter!.id, r.at, r.columns);
+        if (k.readings.length) this.#wrote(tenantId, meter!.id);
+        if (k.status === 'decoded') counts.decoded++;
+        else counts.waiting++;
+        onResult?.(row.id, k.status, k.reason);
+        continue;
+      }
       const out = this.#decode(tenantId, raw, meter, ident, learnt, now);
       this.frames.setStatus(row.id, out.status, out.reason, meter?.id ?? null, out.status === 'decoded' ? now : null);
       if (out.columns) {

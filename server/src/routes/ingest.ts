@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { actorOf } from '../auth/principal.js';
 import type { AppEnv } from '../context.js';
 import { MAX_BATCH, type FrameOutcome, type IncomingFrame } from '../ingest/ingest.js';
+import { KMP_METER } from '../ingest/kmp.js';
 import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
 import { parseJson, rejectField } from '../validate.js';
@@ -17,6 +18,21 @@ import { idParam } from './params.js';
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Receivers' clocks drift; a frame from further in the future than this is refused. */
 const MAX_FUTURE_MS = 24 * 3_600_000;
+
+/** The meter a KMP answer came from (it does not name itself): "KAM 12345678". */
+export const kmpMeter = z
+  .string({ error: 'expected the meter as text such as "KAM 12345678"' })
+  .regex(KMP_METER, 'expected the manufacturer code and the serial from GetSerialNo, such as "KAM 12345678"')
+  .refine((s) => Number(s.slice(4)) <= 0xffffffff, 'expected a serial of at most 4294967295 (GetSerialNo is a 32-bit number)');
+
+/** `meter` is required with link kmp and refused with the other links (their frames name their meter). */
+export function requireKmpMeter(f: { link?: string; meter?: string }, ctx: z.RefinementCtx): void {
+  if (f.link === 'kmp' && f.meter === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['meter'], message: 'required for link kmp: a KMP answer does not name its meter; send "KAM <serial from GetSerialNo>"' });
+  } else if (f.link !== 'kmp' && f.meter !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['meter'], message: 'only for link kmp: a wireless or wired frame names its meter itself' });
+  }
+}
 
 export const instant = z.union(
   [
@@ -36,10 +52,14 @@ const IncomingFrameSchema = z
     source: z.string({ error: 'expected the gateway or device name' }).trim().min(1, 'name the gateway or device').max(100, 'at most 100 characters'),
     rssi: z.number({ error: 'expected dBm as a number' }).int('expected whole dBm').min(-200).max(50).nullable().optional(),
     link: z
-      .enum(['wmbus', 'mbus'], { error: 'expected wmbus (a wireless telegram from its L field) or mbus (a wired RSP_UD long frame, 68 L L 68 …)' })
-      .optional()
+      .enum(['wmbus', 'mbus', 'kmp'], {
+        error: 'expected wmbus (a wireless telegram from its L field), mbus (a wired RSP_UD long frame, 68 L L 68 …) or kmp (a Kamstrup KMP answer, 40 … 0D)'
+      })
+      .optional(),
+    meter: kmpMeter.optional()
   })
-  .strict();
+  .strict()
+  .superRefine(requireKmpMeter);
 
 export const IngestBatch = z
   .object({
@@ -66,7 +86,7 @@ export const ingest = new Hono<AppEnv>().post('/frames', requirePermission('inge
   const at = now();
   const frames: IncomingFrame[] = body.frames.map((f, i) => {
     if (f.receivedAt > at + MAX_FUTURE_MS) rejectField(`frames.${i}.receivedAt`, 'more than a day in the future: check the receiver clock');
-    return { bytes: Buffer.from(f.hex, 'hex'), receivedAt: f.receivedAt, source: f.source, rssi: f.rssi ?? null, ...(f.link ? { link: f.link } : {}) };
+    return { bytes: Buffer.from(f.hex, 'hex'), receivedAt: f.receivedAt, source: f.source, rssi: f.rssi ?? null, ...(f.link ? { link: f.link } : {}), ...(f.meter ? { meter: f.meter } : {}) };
   });
   const results = stores.ingest.ingest(actorOf(c.var.principal!, c.req.header('user-agent') ?? null), frames, at);
   const counts: Partial<Record<FrameOutcome, number>> = {};
@@ -112,7 +132,11 @@ describeRoute(
       'is one frame with several receptions; the best RSSI wins) and decoded with the key vault. One transaction per batch; ' +
       'posting the same batch again stores nothing new and answers "duplicate" for each frame. ' +
       'link "mbus": a wired RSP_UD (EN 13757-2 long frame with a CI 72 header); the telegrams of one multi-telegram read, sent with ' +
-      'the same source and receivedAt, make one reading. Default "wmbus".',
+      'the same source and receivedAt, make one reading. ' +
+      'link "kmp": one Kamstrup KMP answer from the optical eye (40 … 0D, with its CRC) and `meter` ("KAM 12345678", required: a KMP ' +
+      'answer does not name its meter); a GetRegister answer makes a reading at receivedAt, a logger answer one reading per record at the ' +
+      'record\'s own date and time (the meter\'s clock read in the utility\'s time zone), merged with what is stored at that instant. ' +
+      'Default "wmbus".',
     permission: 'ingest',
     body: IngestBatch,
     response:

@@ -10,7 +10,7 @@ import { requirePermission } from '../middleware/permission.js';
 import { describeRoute } from '../openapi.js';
 import { MAX_ROUTE_GROUPS, type SyncOutcome } from '../store/sync.js';
 import { parseJson, rejectField } from '../validate.js';
-import { instant } from './ingest.js';
+import { instant, kmpMeter, requireKmpMeter } from './ingest.js';
 import { positiveId } from './metering-points.js';
 import { idParam, parseQuery } from './params.js';
 
@@ -55,10 +55,17 @@ const SyncFrameSchema = z
     receivedAt: instant,
     rssi: z.number({ error: 'expected dBm as a number' }).int('expected whole dBm').min(-200).max(50).nullable().optional(),
     source: z.string({ error: 'expected the receiver name' }).trim().min(1, 'name the receiver or leave it out').max(60, 'at most 60 characters').optional(),
-    // 'mbus': a wired RSP_UD long frame read through a level converter (ingest.ts IncomingFrame.link)
-    link: z.enum(['wmbus', 'mbus'], { error: "expected 'wmbus' (radio telegram from the L field) or 'mbus' (wired long frame from 68)" }).optional()
+    // 'mbus': a wired RSP_UD long frame read through a level converter; 'kmp': a Kamstrup KMP answer
+    // read through an optical head, with `meter` (ingest.ts IncomingFrame.link, .meter)
+    link: z
+      .enum(['wmbus', 'mbus', 'kmp'], {
+        error: "expected 'wmbus' (radio telegram from the L field), 'mbus' (wired long frame from 68) or 'kmp' (KMP answer from 40, with meter)"
+      })
+      .optional(),
+    meter: kmpMeter.optional()
   })
-  .strict();
+  .strict()
+  .superRefine(requireKmpMeter);
 
 const SendBatch = z
   .object({
@@ -132,7 +139,8 @@ export const sync = new Hono<AppEnv>()
         rssi: f.rssi ?? null,
         // the device is the receiver: it cannot speak for a gateway (gateways may be shared with other utilities)
         source: f.source ? `${source}/${f.source}` : source,
-        link: f.link ?? 'wmbus'
+        link: f.link ?? 'wmbus',
+        ...(f.meter ? { meter: f.meter } : {})
       };
     });
     const device = stores.devices.get(p.tenantId, p.refId);
@@ -196,7 +204,9 @@ describeRoute(
       `Up to ${MAX_BATCH} frames per batch, each with the app's own clientId (UUID). Stored and decoded in one transaction with ` +
       'the raw-frame ingest (the same as POST /api/ingest/frames); the source is recorded as "device <id>[/<source>]". ' +
       'A frame is a radio telegram from its L field unless `link` is "mbus": a wired RSP_UD long frame (from 68) read through a level ' +
-      'converter; the telegrams of one multi-telegram read share receivedAt and make one reading. ' +
+      'converter; the telegrams of one multi-telegram read share receivedAt and make one reading. "kmp": a Kamstrup KMP answer (from 40) ' +
+      'read through an optical head, with `meter` ("KAM <serial from GetSerialNo>", required): a register answer makes a reading at ' +
+      'receivedAt, a logger answer one reading per record at its own time. ' +
       'A clientId the server already holds answers "duplicate" with `first` (when, in which batch, what it became) and changes nothing, ' +
       'so a batch retried after a lost connection, whole or in part, stores only what is missing. A clientId reused for other bytes ' +
       'answers "rejected". The server decodes the raw frames itself with its key vault: readings the device decoded are not ' +

@@ -10,8 +10,11 @@ export type FrameStatus = 'decoded' | 'no-key' | 'unknown-format' | 'unknown-met
 export const FRAME_STATUSES: readonly FrameStatus[] = ['decoded', 'no-key', 'unknown-format', 'unknown-meter', 'failed'];
 export const WAITING_STATUSES: readonly FrameStatus[] = ['no-key', 'unknown-format', 'unknown-meter', 'failed'];
 
-/** How a frame's bytes are decoded: wireless M-Bus (EN 13757-4) or a wired RSP_UD (EN 13757-2). */
-export type FrameLink = 'wmbus' | 'mbus';
+/**
+ * How a frame's bytes are decoded: wireless M-Bus (EN 13757-4), a wired RSP_UD (EN 13757-2) or a
+ * Kamstrup KMP answer from the optical eye (protocols.md §5; its meter is named by the sender).
+ */
+export type FrameLink = 'wmbus' | 'mbus' | 'kmp';
 
 export interface NewFrame {
   tenantId: number;
@@ -21,6 +24,8 @@ export interface NewFrame {
   raw: Uint8Array;
   meterId: number | null;
   address: string | null;
+  /** The meter the sender named ('KAM 12345678'), for frames whose bytes name none (KMP). */
+  meterHint?: string | null;
   receivedAt: number;
   rssi: number | null;
   source: string;
@@ -56,6 +61,8 @@ export interface WaitingFrame {
   raw: Uint8Array;
   meterId: number | null;
   address: string | null;
+  /** See NewFrame.meterHint. */
+  meterHint: string | null;
   receivedAt: number;
   status: FrameStatus;
 }
@@ -110,11 +117,11 @@ export class FrameStore {
     );
     this.#receptions = db.prepare('select count(*) from frame_reception where frame_id = ?').pluck();
     this.#insert = db.prepare(
-      `insert into frame (tenant_id, digest, raw, meter_id, address, received_at, rssi, source, status, reason, decoded_at, link)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `insert into frame (tenant_id, digest, raw, meter_id, address, received_at, rssi, source, status, reason, decoded_at, link, meter_hint)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     );
     this.#read = db.prepare(
-      `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+      `select id, link, source, raw, meter_id as meterId, address, meter_hint as meterHint, received_at as receivedAt, status from frame
         where tenant_id = ? and received_at / ${DEDUPE_BUCKET_MS} = ? and +received_at = ? and source = ? and link = 'mbus' order by id`
     );
     this.#reception = db.prepare(
@@ -159,7 +166,7 @@ export class FrameStore {
 
   insert(f: NewFrame, decodedAt: number | null): number {
     return Number(
-      this.#insert.run(f.tenantId, f.digest, f.raw, f.meterId, f.address, f.receivedAt, f.rssi, f.source, f.status, f.reason, decodedAt, f.link ?? 'wmbus')
+      this.#insert.run(f.tenantId, f.digest, f.raw, f.meterId, f.address, f.receivedAt, f.rssi, f.source, f.status, f.reason, decodedAt, f.link ?? 'wmbus', f.meterHint ?? null)
         .lastInsertRowid
     );
   }
@@ -188,7 +195,7 @@ export class FrameStore {
   /** Frames still waiting for a key, a format or a meter, oldest first. */
   waiting(tenantId: number, opts: { statuses: readonly FrameStatus[]; meterIds?: readonly number[]; limit: number }): WaitingFrame[] {
     const params: unknown[] = [tenantId, ...opts.statuses];
-    let sql = `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+    let sql = `select id, link, source, raw, meter_id as meterId, address, meter_hint as meterHint, received_at as receivedAt, status from frame
       where tenant_id = ? and status <> 'decoded' and status in (${opts.statuses.map(() => '?').join(', ')})`;
     if (opts.meterIds) {
       if (opts.meterIds.length === 0) return [];
@@ -205,7 +212,7 @@ export class FrameStore {
     if (addresses.length === 0) return [];
     return this.db
       .prepare(
-        `select id, link, source, raw, meter_id as meterId, address, received_at as receivedAt, status from frame
+        `select id, link, source, raw, meter_id as meterId, address, meter_hint as meterHint, received_at as receivedAt, status from frame
           where tenant_id = ? and status <> 'decoded' and status = 'unknown-meter'
             and (address is null or address in (select value from json_each(?))) order by id limit ?`
       )

@@ -58,8 +58,10 @@ export interface SyncFrame {
   receivedAt: number;
   rssi: number | null;
   source: string;
-  /** 'mbus': a wired RSP_UD frame (ingest.ts IncomingFrame.link); absent = 'wmbus'. */
+  /** 'mbus': a wired RSP_UD frame, 'kmp': a KMP answer (ingest.ts IncomingFrame.link); absent = 'wmbus'. */
   link?: FrameLink;
+  /** For link 'kmp': the meter the answer came from, "KAM 12345678" (ingest.ts IncomingFrame.meter). */
+  meter?: string;
 }
 
 export type SyncOutcome = FrameOutcome | 'rejected';
@@ -102,7 +104,12 @@ interface KnownRow {
   meter: string | null;
 }
 
-const digestOf = (b: Uint8Array) => createHash('sha256').update(b).digest().subarray(0, 8);
+/** What a client id stands for: the bytes, and for a KMP answer also the meter named (the bytes alone do not say). */
+const digestOf = (f: SyncFrame) => {
+  const h = createHash('sha256');
+  if (f.link === 'kmp') h.update(`${f.meter ?? ''}\n`);
+  return h.update(f.bytes).digest().subarray(0, 8);
+};
 
 export class SyncStore {
   constructor(
@@ -279,7 +286,7 @@ export class SyncStore {
       const results: SyncFrameResult[] = new Array(frames.length);
       const fresh: { index: number; digest: Buffer }[] = [];
       frames.forEach((f, index) => {
-        const digest = digestOf(f.bytes);
+        const digest = digestOf(f);
         const k = known.get(f.clientId);
         if (!k) {
           fresh.push({ index, digest });
@@ -304,7 +311,7 @@ export class SyncStore {
       if (fresh.length) {
         const batch: IncomingFrame[] = fresh.map(({ index }) => {
           const f = frames[index];
-          return { bytes: f.bytes, receivedAt: f.receivedAt, rssi: f.rssi, source: f.source, link: f.link ?? 'wmbus' };
+          return { bytes: f.bytes, receivedAt: f.receivedAt, rssi: f.rssi, source: f.source, link: f.link ?? 'wmbus', ...(f.meter ? { meter: f.meter } : {}) };
         });
         const out = this.ingest.ingest(actor, batch, now);
         const record = this.db.prepare(
