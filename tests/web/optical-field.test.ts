@@ -1,7 +1,9 @@
 // The field app's doorstep optical read (issue 9, R2/R6/R7) without a browser: what the screen
 // makes of logger records (daily consumption bars, the info-code log with meanings), how a read's
 // KMP answers are stored (Dexie on fake-indexeddb: link 'kmp', meter "KAM <serial>", queued) and
-// what Send/Receive puts on the wire for them.
+// what Send/Receive puts on the wire for them; then the page's session against the simulated
+// head and MULTICAL 603 (hardware/sim/kmp-shim.ts) opened by the real Web Serial adapter, with
+// cancel and resume, and Send/Receive to the REAL in-process server (tests/web/sync/harness.ts).
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type ReadoutDb } from '../../web/src/lib/db/index';
@@ -9,11 +11,20 @@ import { kmpMeterKey, kmpMeterName, storeOpticalRead } from '../../web/src/lib/d
 import { dailyConsumption, infoLog, type LogRecord } from '../../web/src/lib/optical-field/logs';
 import { doorstepRegisters } from '../../web/src/lib/optical-field/session.svelte';
 import { toWire } from '../../web/src/lib/sync/send';
+import { OpticalFieldSession } from '../../web/src/lib/optical-field/session.svelte';
+import { openOpticalHead } from '../../web/src/lib/optical-field/head';
+import { SERIAL_SETTINGS, WebSerialTransport } from '../../web/src/lib/hardware/web-serial';
+import { SimKmpSerialPort } from '../../web/src/lib/hardware/sim/kmp-shim';
+import { useHarness } from './sync/harness';
 import type { KmpValue } from '../../shared/kmp/value';
 import { fromHex, toHex } from '../../shared/bytes/hex';
 
+if (!('navigator' in globalThis)) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true }); // Node 20
+
 const dbs: ReadoutDb[] = [];
-afterEach(() => {
+const sessions: OpticalFieldSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.disconnect();
   for (const d of dbs.splice(0)) d.close();
 });
 
@@ -136,5 +147,107 @@ describe('storeOpticalRead', () => {
     await expect(storeOpticalRead(db, { frames: [], receivedAt: 1, source: 's', serial: 1, what: 'daily' }, 1)).rejects.toThrow(/at least one frame/);
     expect(() => kmpMeterName(-1)).toThrow(/serial/);
     expect(kmpMeterKey(7)).toBe('KAM-00000007');
+  });
+});
+
+/** The simulated head runs SPEED× faster than a real eye; the client waits 10× longer than it needs (a busy machine). */
+const SPEED = 100;
+const SERIAL = 71234567;
+
+async function connected(db: ReadoutDb, startEpochMs: number, clock?: () => number) {
+  const port = new SimKmpSerialPort({ serial: SERIAL, speed: SPEED, startEpochMs });
+  const session = new OpticalFieldSession({ store: (read, at) => storeOpticalRead(db, read, at), open: (t) => openOpticalHead(t, { timeScale: SPEED / 10 }), ...(clock ? { clock } : {}) });
+  sessions.push(session);
+  expect(await session.connect('serial', async () => new WebSerialTransport(port, SERIAL_SETTINGS.kmp))).toBe(true);
+  return { port, session };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('OpticalFieldSession on the simulated head', () => {
+  it('identifies the 603, reads its registers (P1/P2 too) and stores the answers with the meter', { timeout: 30_000 }, async () => {
+    const db = freshDb();
+    const { port, session } = await connected(db, Date.UTC(2026, 10, 20, 12));
+    expect(port.opened).toMatchObject({ baudRate: 1200, stopBits: 2 });
+    await expect(session.readRegisters()).rejects.toThrow(/identify the meter first/);
+    expect(await session.identify()).toMatchObject({ serial: SERIAL, model: '603' });
+    await session.readRegisters();
+    expect(session.error).toBeNull();
+    const keys = session.registers.map((r) => r.key);
+    expect(keys).toEqual(expect.arrayContaining(['E1', 'V1', 'INFO', 'P1', 'P2', 'HR']));
+    const e1 = session.registers.find((r) => r.key === 'E1')!;
+    expect(Number(e1.text)).toBeGreaterThan(0);
+    const frames = await db.frames.toArray();
+    expect(frames.length).toBe(Math.ceil(doorstepRegisters('603').length / 8));
+    expect(frames.every((f) => f.link === 'kmp' && f.meter === 'KAM 71234567' && f.raw[0] === 0x40 && f.raw[f.raw.length - 1] === 0x0d)).toBe(true);
+    const [reading] = await db.readings.toArray();
+    expect(reading!.fields).toMatchObject({ E1: { text: e1.text } });
+  });
+
+  it('a daily read cancelled part way keeps its records and frames; Resume ends with every day once and a chart of them', { timeout: 60_000 }, async () => {
+    const db = freshDb();
+    const { session } = await connected(db, Date.UTC(2026, 10, 20, 12));
+    await session.identify();
+    const running = session.readLog('daily');
+    while ((session.progress?.done ?? 0) < 60) await sleep(5);
+    session.cancel();
+    await running;
+    const part = session.logs.daily!;
+    expect(part.complete).toBe(false);
+    expect(part.records.length).toBeGreaterThanOrEqual(60);
+    expect(part.records.length).toBeLessThan(460);
+    expect(session.notice).toMatch(/Resume continues/);
+    const storedBefore = await db.frames.count();
+    expect(storedBefore).toBe(part.frames);
+    expect(storedBefore).toBeGreaterThan(0);
+
+    await session.readLog('daily', { resume: true });
+    const all = session.logs.daily!;
+    expect(all.complete).toBe(true);
+    const days = all.records.map((r) => r.at);
+    expect(new Set(days).size).toBe(days.length);
+    expect(days.length).toBeGreaterThanOrEqual(460);
+    for (let i = 1; i < days.length; i++) expect(days[i]! - days[i - 1]!).toBe(DAY);
+    expect(await db.frames.count()).toBe(all.frames);
+    expect(await db.readings.count()).toBe(days.length); // one reading per record, none twice
+    const chart = dailyConsumption(all.records, 'energy');
+    expect(chart.buckets).toHaveLength(days.length - 1);
+    expect(chart.buckets.every((b) => b.value !== null && b.value >= 0)).toBe(true);
+    expect(chart.total).toBeGreaterThan(0);
+  });
+
+  it('the info-code log reads with meanings', { timeout: 60_000 }, async () => {
+    const db = freshDb();
+    const { session } = await connected(db, Date.UTC(2026, 10, 20, 12));
+    await session.identify();
+    await session.readLog('info');
+    expect(session.error).toBeNull();
+    const log = infoLog(session.logs.info!.records, '603');
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((e) => e.meanings.length > 0)).toBe(true);
+  });
+
+  const harness = useHarness();
+
+  it('Send/Receive delivers the answers with the meter; the server makes readings of the registers and the daily records', { timeout: 60_000 }, async () => {
+    const h = harness();
+    const { meter } = await h.api('POST', '/api/meters', { manufacturer: 'KAM', serial: String(SERIAL), medium: 'heat' });
+    const { state } = await h.device();
+    const { session } = await connected(h.db, h.start, () => h.start);
+    await session.identify();
+    await session.readRegisters();
+    await session.readLog('daily', { since: h.start - 10 * DAY });
+    expect(session.logs.daily!.complete).toBe(true);
+    const n = session.logs.daily!.records.length;
+    expect(n).toBeGreaterThanOrEqual(10);
+    const local = await h.db.frames.count();
+    const run = (await state.run())!;
+    expect(run.outcome, JSON.stringify(run)).toBe('done');
+    const rows = h.server.db.prepare("select link, meter_id as meterId from frame where source like 'device %'").all() as { link: string; meterId: number | null }[];
+    expect(rows).toHaveLength(local);
+    expect(rows.every((r) => r.link === 'kmp' && r.meterId === meter.id)).toBe(true);
+    const readings = (h.server.db.prepare('select count(*) as n from reading where meter_id = ?').get(meter.id) as { n: number }).n;
+    expect(readings).toBeGreaterThanOrEqual(n + 1);
+    expect(await h.db.outbox.where('kind').equals('frames').count()).toBe(0);
   });
 });
