@@ -90,7 +90,7 @@ test('@optical USB head: connect, identify, registers, daily logger with progres
   const plot = page.getByTestId('optical-chart').locator('.plot');
   await expect(plot).toHaveAttribute('data-drawn', /[1-9]/);
   expect(Number(await plot.getAttribute('data-bars'))).toBeGreaterThanOrEqual(459);
-  await expect(page.getByTestId('optical-total')).toContainText('kWh');
+  await expect(page.getByTestId('optical-total')).toContainText(' kWh over ');
 
   // the info-code log with meanings
   await page.getByTestId('optical-read-info').click();
@@ -105,8 +105,9 @@ test('@optical USB head: connect, identify, registers, daily logger with progres
   await expect(page.getByTestId('sync-last-run')).toContainText(/Sent \d+ telegrams/, { timeout: 60_000 });
 
   // the server: KMP frames of this meter, and readings from the registers and the daily logger
-  const frames = (await ok(await request.get(`/api/frames?meterId=${meter.id}&limit=1000`), 'frames')).frames as { link: string; status: string }[];
-  expect(frames.length).toBeGreaterThan(3);
+  const page1 = await ok(await request.get(`/api/frames?meterId=${meter.id}&limit=500`), 'frames');
+  const frames = page1.frames as { link: string; status: string }[];
+  expect(page1.total).toBeGreaterThan(3);
   expect(frames.every((f) => f.link === 'kmp')).toBe(true);
   const latest = await ok(await request.get(`/api/meters/${meter.id}/latest`), 'latest');
   expect(JSON.stringify(latest)).toMatch(/energy/i);
