@@ -227,6 +227,54 @@ describe('OpticalFieldSession on the simulated head', () => {
     expect(log.every((e) => e.meanings.length > 0)).toBe(true);
   });
 
+  it('a silent meter: a sentence about the eye, nothing stored, the head still usable', { timeout: 30_000 }, async () => {
+    const db = freshDb();
+    const { port, session } = await connected(db, Date.UTC(2026, 10, 20, 12));
+    await session.identify();
+    port.head!.injectFault('silence', 'silence', 'silence');
+    await session.readRegisters([60]);
+    expect(session.error).toMatch(/did not answer.*optical eye/);
+    expect(session.isOpen).toBe(true);
+    expect(await db.frames.count()).toBe(0);
+    await session.readRegisters([60]);
+    expect(session.error).toBeNull();
+    expect(session.registers.map((r) => r.key)).toEqual(['E1']);
+  });
+
+  it('a meter that stops answering mid-logger: the records so far are kept and stored, with a sentence; Resume completes', { timeout: 60_000 }, async () => {
+    const db = freshDb();
+    const { port, session } = await connected(db, Date.UTC(2026, 10, 20, 12));
+    await session.identify();
+    const since = Date.UTC(2026, 8, 1);
+    const running = session.readLog('daily', { since });
+    while ((session.progress?.done ?? 0) < 20) await sleep(5);
+    port.head!.injectFault('silence', 'silence', 'silence');
+    await running;
+    const part = session.logs.daily!;
+    expect(part.complete).toBe(false);
+    expect(session.error).toMatch(new RegExp(`did not answer.* The ${part.records.length} records read are kept\\.`));
+    expect(await db.readings.count()).toBe(part.records.length);
+    await session.readLog('daily', { resume: true });
+    expect(session.error).toBeNull();
+    const all = session.logs.daily!;
+    expect(all.complete).toBe(true);
+    const want = port.head!.meter.records('daily', Date.now()).filter((x) => x.timeMs >= since);
+    expect(all.records.map((r) => r.recordId)).toEqual(want.map((x) => x.recId));
+  });
+
+  it('reads the hourly logger of the last day', { timeout: 30_000 }, async () => {
+    const db = freshDb();
+    const end = Date.UTC(2026, 10, 20, 12);
+    const { session } = await connected(db, end);
+    await session.identify();
+    await session.readLog('hourly', { since: end - DAY });
+    const h = session.logs.hourly!;
+    expect(h.complete).toBe(true);
+    expect(h.records.length).toBeGreaterThanOrEqual(24);
+    expect(h.records.every((r, i) => i === 0 || r.at - h.records[i - 1]!.at === 3_600_000)).toBe(true);
+    expect((await db.frames.toArray()).every((f) => f.link === 'kmp' && f.meter === 'KAM 71234567')).toBe(true);
+  });
+
   const harness = useHarness();
 
   it('Send/Receive delivers the answers with the meter; the server makes readings of the registers and the daily records', { timeout: 60_000 }, async () => {

@@ -81,14 +81,19 @@ export interface InfoEntry {
  * 303/403/603 share the low 16 (§4.5.1; an undocumented set bit reads "bit N").
  */
 export function infoLog(records: readonly LogRecord[], model: string): InfoEntry[] {
-  const table = model === '803' ? kamstrupHeatInfo32 : kamstrupHeatInfo16;
   return [...records]
     .flatMap((r) => {
       const code = numberOf(r, REG.INFO)?.value;
       if (code === undefined || !Number.isInteger(code) || code < 0) return [];
-      return [{ at: r.at, code, meanings: code === 0 ? ['no error'] : table.decode(code).flags }];
+      return [{ at: r.at, code, meanings: infoMeanings(code, model) }];
     })
     .sort((a, b) => b.at - a.at);
+}
+
+/** The meanings of an info code's set bits for a MULTICAL model; "no error" for 0. */
+export function infoMeanings(code: number, model: string): string[] {
+  if (code === 0) return ['no error'];
+  return (model === '803' ? kamstrupHeatInfo32 : kamstrupHeatInfo16).decode(code).flags;
 }
 
 /** A local reading's fields from a record: { E1: { value, unit, text }, … } by register key. */
