@@ -67,7 +67,7 @@ test('@optical USB head: connect, identify, registers, daily logger with progres
   await page.keyboard.press('Enter');
   const regs = page.getByTestId('optical-registers');
   await expect(regs.locator('tr[data-register="E1"]')).toContainText(/\d/, { timeout: 30_000 });
-  await expect(regs.locator('tr[data-register="V1"]')).toContainText('m3');
+  await expect(regs.locator('tr[data-register="V1"]')).toContainText('m³');
   await expect(regs.locator('tr[data-register="P1"]')).toBeVisible();
 
   // the daily logger: progress, Cancel part way, Resume to the end
