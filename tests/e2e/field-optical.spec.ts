@@ -132,6 +132,21 @@ test('@optical Bluetooth head: connect, identify and read registers', async ({ p
   await expect(page.getByTestId('optical-registers').locator('tr[data-register="E1"]')).toContainText(/\d/, { timeout: 30_000 });
 });
 
+test('@optical the chooser closed without a head (USB, then Bluetooth): the page says what happened for that kind of head', async ({ page }) => {
+  await page.addInitScript(() => {
+    (globalThis as Record<string, unknown>).__READOUT_SIM__ = { kmp: { serial: 71234567, speed: 10, via: 'both', chooser: 'cancel' } };
+  });
+  await signIn(page);
+  await page.goto('/field/optical');
+  await page.getByTestId('optical-connect-serial').click();
+  const help = page.getByTestId('optical-connect-help');
+  await expect(help).toHaveAttribute('data-reason', 'nothing-picked');
+  await expect(help).toContainText('No port selected');
+  await expect(page.getByTestId('optical-status')).toHaveCount(0);
+  await page.getByTestId('optical-connect-bluetooth').click();
+  await expect(help).toContainText('No device selected');
+});
+
 test('@optical without Web Serial and Web Bluetooth the page says why and what to use instead', async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await page.addInitScript(() => {
