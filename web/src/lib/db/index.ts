@@ -37,10 +37,17 @@ export interface FrameRow {
   clientId?: string;
   /**
    * How the frame came: 'mbus' is a wired RSP_UD long frame (from 68) read through a level
-   * converter (db/wired.ts); absent or 'wmbus' is a radio telegram from its L field. Not indexed,
+   * converter (db/wired.ts); 'kmp' is a KMP response frame from 40 through an
+   * optical head (db/optical.ts); absent or 'wmbus' is a radio telegram from its L field. Not indexed,
    * so no schema version: rows stored before it are radio telegrams.
    */
-  link?: 'wmbus' | 'mbus';
+  link?: 'wmbus' | 'mbus' | 'kmp';
+  /**
+   * "KAM 12345678" for a KMP answer (link 'kmp', db/optical.ts): a KMP response does not name its
+   * meter, so the serial read with GetSerialNo in the same session goes with it to the server.
+   * Not indexed, so no schema version.
+   */
+  meter?: string;
 }
 
 export interface ReadingRow {

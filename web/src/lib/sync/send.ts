@@ -24,8 +24,10 @@ interface WireFrame {
   receivedAt: number;
   rssi: number | null;
   source?: string;
-  /** Only for wired frames (routes/sync.ts): 'mbus'; a radio telegram goes without it. */
-  link?: 'mbus';
+  /** Only for wired frames (routes/sync.ts): 'mbus', or 'kmp' for an optical head's answer; a radio telegram goes without it. */
+  link?: 'mbus' | 'kmp';
+  /** With link 'kmp' (required there): "KAM 12345678", the serial read with GetSerialNo. */
+  meter?: string;
 }
 
 interface Answer {
@@ -42,12 +44,20 @@ export interface SendOptions {
 
 /** The frame as the server takes it, or why it can never take it. */
 export function toWire(f: FrameRow & { clientId: string }): WireFrame | { unsendable: string } {
+  if (f.link === 'kmp' && !f.meter) return { unsendable: 'a KMP answer without the meter serial it was read from: the server cannot tell which meter it is' };
   if (f.raw.length === 0 || f.raw.length > MAX_FRAME_BYTES) return { unsendable: `${f.raw.length} bytes: the server takes 1 to ${MAX_FRAME_BYTES} bytes from the L field` };
   const receivedAt = Math.round(f.receivedAt);
   if (!(receivedAt >= EARLIEST)) return { unsendable: `received at ${new Date(f.receivedAt).toISOString()}: the device clock was wrong` };
   const rssi = f.rssi === null || !Number.isFinite(f.rssi) ? null : Math.round(f.rssi);
   const source = f.source.trim().slice(0, 60).trim();
-  return { clientId: f.clientId, hex: toHex(f.raw), receivedAt, rssi: rssi !== null && rssi >= -200 && rssi <= 50 ? rssi : null, ...(source ? { source } : {}), ...(f.link === 'mbus' ? { link: 'mbus' as const } : {}) };
+  return { clientId: f.clientId, hex: toHex(f.raw), receivedAt, rssi: rssi !== null && rssi >= -200 && rssi <= 50 ? rssi : null, ...(source ? { source } : {}), ...linkOf(f) };
+}
+
+/** The link fields of a wired frame: 'mbus' alone, 'kmp' with the meter its session read. */
+function linkOf(f: FrameRow): Pick<WireFrame, 'link' | 'meter'> {
+  if (f.link === 'mbus') return { link: 'mbus' };
+  if (f.link === 'kmp') return { link: 'kmp', ...(f.meter ? { meter: f.meter } : {}) };
+  return {};
 }
 
 /** Every 'frames' outbox entry, oldest first, in batches; returns what went and what the server said. */
