@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERIAL_SETTINGS, WebSerialTransport } from '../../../web/src/lib/hardware/web-serial';
 import { requestBleUart, type BluetoothLike } from '../../../web/src/lib/hardware/web-bluetooth';
-import { KmpClient, KmpError, modelOfType, transportKmpLink, type KmpLink } from '../../../web/src/lib/hardware/devices/kmp-head';
+import { KmpClient, KmpReadError, modelOfType, transportKmpLink, type KmpLink } from '../../../web/src/lib/hardware/devices/kmp-head';
 import { installSimulatedKmp, SimKmpSerialPort, type SimKmp } from '../../../web/src/lib/hardware/sim/kmp-shim';
 import type { Transport } from '../../../web/src/lib/hardware/transport';
 import { getSerialNo, getType } from '../../../shared/kmp/commands';
@@ -110,16 +110,16 @@ describe('KmpClient over the Web Serial adapter', () => {
     const { port, client } = await viaSerial(1);
     port.head!.injectFault('bad-crc', 'bad-crc');
     const e = await client.identify().catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(KmpError);
-    expect((e as KmpError).code).toBe('crc');
-    expect((e as KmpError).message).toMatch(/^The GetType answer failed its CRC check \(CRC [0-9A-F]{4}, computed [0-9A-F]{4} .*\)\. \(2 attempts\)$/);
+    expect(e).toBeInstanceOf(KmpReadError);
+    expect((e as KmpReadError).code).toBe('crc');
+    expect((e as KmpReadError).message).toMatch(/^The GetType answer failed its CRC check \(CRC [0-9A-F]{4}, computed [0-9A-F]{4} .*\)\. \(2 attempts\)$/);
     expect(port.head!.stats.requests).toBe(2);
   });
 
   it('a silent meter: retried, then a timeout sentence naming the optical eye', async () => {
     const { port, client } = await viaSerial(2);
     port.head!.injectFault('silence', 'silence', 'silence');
-    const e = (await client.readRegisters([60]).catch((x: unknown) => x)) as KmpError;
+    const e = (await client.readRegisters([60]).catch((x: unknown) => x)) as KmpReadError;
     expect(e.code).toBe('timeout');
     expect(e.message).toBe("The meter did not answer GetRegister. Check that the head sits on the meter's optical eye and the meter's display is awake. (3 attempts)");
     expect(port.head!.stats.requests).toBe(3);
@@ -167,12 +167,12 @@ describe('KmpClient over the Web Serial adapter', () => {
     expect(r.frames.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('cancelling identify rejects with a KmpError "aborted"', async () => {
+  it('cancelling identify rejects with a KmpReadError "aborted"', async () => {
     const { client } = await viaSerial();
     const stop = new AbortController();
     const p = client.identify(stop.signal);
     stop.abort();
-    await expect(p).rejects.toMatchObject({ name: 'KmpError', code: 'aborted', message: 'The read was cancelled.' });
+    await expect(p).rejects.toMatchObject({ name: 'KmpReadError', code: 'aborted', message: 'The read was cancelled.' });
   });
 
   it('an unknown model has no logger layout: a sentence, not a read', async () => {

@@ -35,16 +35,16 @@ export interface KmpLink {
  * It holds the transport's reader until release(); the transport stays the caller's to close.
  */
 export function transportKmpLink(t: Transport): KmpLink & { release(): Promise<void> } {
-  return new TransportMbusLink(t); // a plain byte queue: nothing M-Bus specific in it
+  return new TransportMbusLink(t, 'optical head link'); // a plain byte queue: nothing M-Bus specific in it
 }
 
-export type KmpErrorCode = 'timeout' | 'crc' | 'garbled' | 'unexpected' | 'aborted' | 'link';
+export type KmpReadErrorCode = 'timeout' | 'crc' | 'garbled' | 'unexpected' | 'aborted' | 'link';
 
 /** A failed exchange with the meter; `message` is a sentence for a person. */
-export class KmpError extends Error {
-  override readonly name = 'KmpError';
+export class KmpReadError extends Error {
+  override readonly name = 'KmpReadError';
   constructor(
-    readonly code: KmpErrorCode,
+    readonly code: KmpReadErrorCode,
     message: string,
     o?: ErrorOptions
   ) {
@@ -95,7 +95,7 @@ export interface KmpLogRead {
   complete: boolean;
   resumeFrom: unknown;
   /** Why the read stopped early (cancel: code 'aborted'); absent when complete. */
-  error?: KmpError;
+  error?: KmpReadError;
 }
 
 export interface KmpClientOptions {
@@ -115,8 +115,8 @@ const MARGIN_MS = 400;
 /** Longest pause inside an answer: a BLE head hands on 20-byte notifications, a USB head 16-64 bytes. */
 const GAP_BYTES = 64;
 
-function aborted(): KmpError {
-  return new KmpError('aborted', 'The read was cancelled.');
+function aborted(): KmpReadError {
+  return new KmpReadError('aborted', 'The read was cancelled.');
 }
 
 function isAbort(e: unknown): boolean {
@@ -177,10 +177,10 @@ export class KmpClient {
   async identify(signal?: AbortSignal): Promise<KmpIdentity> {
     const t = await this.#exchange(getType(), CID.GET_TYPE, 'GetType', signal);
     const type = parseType(t.frame);
-    if (type instanceof Error) throw new KmpError('unexpected', `The meter's type answer could not be read: ${type.message}.`);
+    if (type instanceof Error) throw new KmpReadError('unexpected', `The meter's type answer could not be read: ${type.message}.`);
     const s = await this.#exchange(getSerialNo(), CID.GET_SERIAL_NO, 'GetSerialNo', signal);
     const serial = parseSerialNo(s.frame);
-    if (serial instanceof Error) throw new KmpError('unexpected', `The meter's serial number answer could not be read: ${serial.message}.`);
+    if (serial instanceof Error) throw new KmpReadError('unexpected', `The meter's serial number answer could not be read: ${serial.message}.`);
     return { meterType: type.type, revision: type.revision, serial, model: modelOfType(type.type) };
   }
 
@@ -190,7 +190,7 @@ export class KmpClient {
     for (const batch of registerBatches(ids)) {
       const a = await this.#exchange(getRegister(batch), CID.GET_REGISTER, 'GetRegister', signal);
       const regs = parseRegisters(a.frame);
-      if (regs instanceof Error) throw new KmpError('unexpected', `The meter's register answer could not be read: ${regs.message}.`);
+      if (regs instanceof Error) throw new KmpReadError('unexpected', `The meter's register answer could not be read: ${regs.message}.`);
       out.frames.push(a.bytes);
       for (const r of regs) {
         const p = projectValue(r.value);
@@ -217,7 +217,7 @@ export class KmpClient {
       state = { ...r };
     } else {
       if (!(MULTICAL_MODELS as readonly string[]).includes(o.model)) {
-        throw new KmpError('unexpected', `No logger layout is known for meter model "${o.model}": the loggers of MULTICAL ${MULTICAL_MODELS.join(', ')} can be read.`);
+        throw new KmpReadError('unexpected', `No logger layout is known for meter model "${o.model}": the loggers of MULTICAL ${MULTICAL_MODELS.join(', ')} can be read.`);
       }
       const model = o.model as MulticalModel;
       // sim/[?]: a time before the oldest record reads from the oldest one (§5.6 A0 "towards now")
@@ -232,13 +232,13 @@ export class KmpClient {
       try {
         a = await this.#exchange(logRequest(req, logger.dst), req.cid, `${kind} log read`, o.signal);
       } catch (e) {
-        if (!(e instanceof KmpError)) throw e;
+        if (!(e instanceof KmpReadError)) throw e;
         read.error = e;
         return read;
       }
       const res = parseLogResponse(a.frame);
       if (res instanceof Error) {
-        read.error = new KmpError('unexpected', `The meter's ${kind} log answer could not be read: ${res.message}.`);
+        read.error = new KmpReadError('unexpected', `The meter's ${kind} log answer could not be read: ${res.message}.`);
         return read;
       }
       read.frames.push(a.bytes);
@@ -266,10 +266,10 @@ export class KmpClient {
 
   /**
    * One request and its answer with §5.1's timing and retries: the answer with `cid`, or a
-   * KmpError once every attempt failed.
+   * KmpReadError once every attempt failed.
    */
   async #exchange(request: Uint8Array, cid: number, what: string, signal?: AbortSignal): Promise<Answer> {
-    let last: KmpError | null = null;
+    let last: KmpReadError | null = null;
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (signal?.aborted) throw aborted();
       if (attempt > 0) {
@@ -278,7 +278,7 @@ export class KmpClient {
       }
       this.stats.exchanges++;
       const r = await this.#once(request, cid, what, signal);
-      if (!(r instanceof KmpError)) {
+      if (!(r instanceof KmpReadError)) {
         await this.#settle(signal); // §5.1: ≥ 1 byte time after the answer
         return r;
       }
@@ -286,23 +286,23 @@ export class KmpClient {
       if (r.code === 'unexpected') break;
     }
     const tries = this.#retries + 1;
-    throw new KmpError(last!.code, `${last!.message} (${tries} attempt${tries === 1 ? '' : 's'})`);
+    throw new KmpReadError(last!.code, `${last!.message} (${tries} attempt${tries === 1 ? '' : 's'})`);
   }
 
-  async #once(request: Uint8Array, cid: number, what: string, signal?: AbortSignal): Promise<Answer | KmpError> {
+  async #once(request: Uint8Array, cid: number, what: string, signal?: AbortSignal): Promise<Answer | KmpReadError> {
     this.#link.discard();
     try {
       await this.#link.write(request);
     } catch (e) {
       if (isAbort(e)) throw aborted();
-      throw new KmpError('link', `The optical head stopped working while sending ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new KmpReadError('link', `The optical head stopped working while sending ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     this.stats.bytesSent += request.length;
     const reader = new KmpReader();
     const firstMs = (lineMs(request.length, this.#baud) + ANSWER_MS + MARGIN_MS) / this.#scale;
     const gapMs = (lineMs(GAP_BYTES, this.#baud) + MARGIN_MS) / this.#scale;
     let started = false;
-    let problem: KmpError | null = null;
+    let problem: KmpReadError | null = null;
     for (;;) {
       let chunk: Uint8Array | null;
       try {
@@ -310,13 +310,13 @@ export class KmpClient {
         chunk = await this.#link.read(started || reader.pending ? gapMs : firstMs, signal);
       } catch (e) {
         if (isAbort(e) || signal?.aborted) throw aborted();
-        throw new KmpError('link', `The optical head stopped working while waiting for the ${what} answer: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new KmpReadError('link', `The optical head stopped working while waiting for the ${what} answer: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       if (chunk === null) {
         if (problem) return problem;
         return started || reader.pending
-          ? new KmpError('garbled', `The ${what} answer stopped part way: bytes were lost between the head and the meter. Hold the head steady on the meter's eye.`)
-          : new KmpError('timeout', `The meter did not answer ${what}. Check that the head sits on the meter's optical eye and the meter's display is awake.`);
+          ? new KmpReadError('garbled', `The ${what} answer stopped part way: bytes were lost between the head and the meter. Hold the head steady on the meter's eye.`)
+          : new KmpReadError('timeout', `The meter did not answer ${what}. Check that the head sits on the meter's optical eye and the meter's display is awake.`);
       }
       this.stats.bytesReceived += chunk.length;
       reader.push(chunk);
@@ -324,7 +324,7 @@ export class KmpClient {
         const got = this.#unit(u, cid, what);
         if (got === 'echo') continue;
         started = true;
-        if (got instanceof KmpError) {
+        if (got instanceof KmpReadError) {
           problem ??= got; // keep reading to the end of what the meter sends, then retry
           continue;
         }
@@ -333,15 +333,15 @@ export class KmpClient {
     }
   }
 
-  #unit(u: KmpUnit, cid: number, what: string): Answer | KmpError | 'echo' {
+  #unit(u: KmpUnit, cid: number, what: string): Answer | KmpReadError | 'echo' {
     if (u.kind === 'request') return 'echo'; // §5.1: the head echoes what it sends (start byte 80)
     if (u.kind === 'garbage') {
       if (u.bytes[0] === 0x80) return 'echo'; // a damaged echo of ours: the meter heard the original
-      if (u.reason.startsWith('CRC')) return new KmpError('crc', `The ${what} answer failed its CRC check (${u.reason}).`);
-      return new KmpError('garbled', `The ${what} answer was garbled: ${u.reason}.`);
+      if (u.reason.startsWith('CRC')) return new KmpReadError('crc', `The ${what} answer failed its CRC check (${u.reason}).`);
+      return new KmpReadError('garbled', `The ${what} answer was garbled: ${u.reason}.`);
     }
-    if (u.kind === 'ack') return new KmpError('unexpected', `The meter answered ${what} with an ACK (06) instead of data.`);
-    if (u.cid !== cid) return new KmpError('unexpected', `The meter answered ${what} (CID ${hex2(cid)}) with CID ${hex2(u.cid)}.`);
+    if (u.kind === 'ack') return new KmpReadError('unexpected', `The meter answered ${what} with an ACK (06) instead of data.`);
+    if (u.cid !== cid) return new KmpReadError('unexpected', `The meter answered ${what} (CID ${hex2(cid)}) with CID ${hex2(u.cid)}.`);
     return { frame: { dst: u.dst, cid: u.cid, data: u.data }, bytes: u.bytes };
   }
 
@@ -353,12 +353,12 @@ export class KmpClient {
         chunk = await this.#link.read(QUIET_MS / this.#scale, signal);
       } catch (e) {
         if (isAbort(e) || signal?.aborted) throw aborted();
-        throw new KmpError('link', `The optical head stopped working: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new KmpReadError('link', `The optical head stopped working: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       if (chunk === null) return;
       this.stats.bytesReceived += chunk.length;
     }
-    throw new KmpError('garbled', 'The optical head keeps sending bytes nobody asked for; take it off the meter and put it back.');
+    throw new KmpReadError('garbled', 'The optical head keeps sending bytes nobody asked for; take it off the meter and put it back.');
   }
 
   /** One byte time of silence after an answer before the next request (§5.1). */
@@ -368,7 +368,7 @@ export class KmpClient {
       if (chunk) this.stats.bytesReceived += chunk.length;
     } catch (e) {
       if (isAbort(e) || signal?.aborted) throw aborted();
-      throw new KmpError('link', `The optical head stopped working: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new KmpReadError('link', `The optical head stopped working: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 }

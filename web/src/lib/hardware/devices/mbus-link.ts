@@ -19,9 +19,12 @@ export class TransportMbusLink implements MbusLink {
   #ended: Error | null = null;
   #wake: (() => void) | null = null;
   readonly #pumping: Promise<void>;
+  /** What the link is in messages: "M-Bus link", "optical head link" (the KMP client uses this class too). */
+  readonly #what: string;
 
-  constructor(transport: Transport) {
+  constructor(transport: Transport, what = 'M-Bus link') {
     this.#transport = transport;
+    this.#what = what;
     this.#reader = transport.readable.getReader();
     this.#pumping = this.#pump();
   }
@@ -36,7 +39,7 @@ export class TransportMbusLink implements MbusLink {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.#queue.length > 0) return Promise.resolve(this.#takeAll());
     if (this.#ended) return Promise.reject(this.#ended);
-    if (this.#wake) return Promise.reject(new Error('TransportMbusLink.read: another read is already waiting (one master per link)'));
+    if (this.#wake) return Promise.reject(new Error(`${this.#what}: another read is already waiting (one reader per link)`));
     return new Promise<Uint8Array | null>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -66,7 +69,7 @@ export class TransportMbusLink implements MbusLink {
 
   /** Stops reading and gives the readable back to the transport (it is not closed). */
   async release(): Promise<void> {
-    this.#ended ??= new TransportError('lost', `${this.#transport.label}: M-Bus link released`);
+    this.#ended ??= new TransportError('lost', `${this.#transport.label}: ${this.#what} released`);
     this.#wake?.();
     try {
       this.#reader.releaseLock(); // rejects a pending read(); the pump ends
