@@ -65,7 +65,7 @@ describeRoute(
     summary: 'List raw frames, newest first',
     permission: 'readings.read',
     query: ListQuery,
-    response: '{frames: [{id, link: wmbus|mbus, meterId, address, receivedAt, rssi, source, status, reason, decodedAt}], total, waiting (count per waiting status), limit, offset}'
+    response: '{frames: [{id, link: wmbus|mbus|kmp, meterId, address, receivedAt, rssi, source, status, reason, decodedAt}], total, waiting (count per waiting status), limit, offset}'
   },
   {
     method: 'get',
