@@ -157,10 +157,10 @@ describe('simulated navigator.bluetooth', () => {
     const { sim } = install();
     // What reaches the stick's UART: ping and set-config requests, counted below.
     const written: number[] = [];
-    const toStick = sim.device.toStick.bind(sim.device);
-    sim.device.toStick = (bytes) => {
+    const fromHost = sim.device.fromHost.bind(sim.device);
+    sim.device.fromHost = (bytes) => {
       written.push(...bytes);
-      return toStick(bytes);
+      return fromHost(bytes);
     };
     const requests = (msgId: number) =>
       parseHciFrames(Uint8Array.from(written)).filter((e) => e.type === 'frame' && e.frame.endpoint === HciEndpoint.devMgmt && e.frame.msgId === msgId).length;

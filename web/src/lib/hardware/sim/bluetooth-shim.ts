@@ -16,134 +16,23 @@
 // - The stick behind the bridge keeps its power and settings across Bluetooth drops (it only
 //   loses what it sent while nobody listened), unlike a USB stick that is unplugged.
 
-import { BLE_UART_PROFILES } from '../devices/ble-uart';
+import { dom, NUS, SIM_BLE_CHUNK, SimGattServer, SimGattSession, type SimGattDevice } from './gatt';
 import { Outage, registerSimLink, type DropOptions } from './control';
 import { SimEngine, type DriveSource, type SimSerialConfig } from './engine';
 import type { SimIm871aPort } from './port';
 import { requestedSimConfig } from './serial-shim';
 
-const NUS = BLE_UART_PROFILES[0];
-/** Bytes per notification or write without response: ATT MTU 23 − 3. */
-export const SIM_BLE_CHUNK = 20;
+export { SIM_BLE_CHUNK } from './gatt';
 export const SIM_BLE_NAME = 'Readout sim BLE iM871A';
 
-const dom = (name: string, message: string): DOMException => new DOMException(message, name);
-
-/** One GATT session: what connect() hands out is valid until the link goes down. */
-class Session {
-  live = true;
-  readonly service: SimService;
-  constructor(readonly bridge: SimBleBridge) {
-    this.service = new SimService(this);
-  }
-}
-
-class SimService {
-  readonly uuid = NUS.service;
-  readonly rx: SimCharacteristic;
-  readonly tx: SimCharacteristic;
-  constructor(readonly session: Session) {
-    this.rx = new SimCharacteristic(session, NUS.write, 'rx');
-    this.tx = new SimCharacteristic(session, NUS.notify, 'tx');
-  }
-  async getCharacteristic(uuid: string): Promise<SimCharacteristic> {
-    if (!this.session.live) throw dom('NetworkError', 'GATT Server is disconnected. Cannot retrieve characteristics.');
-    if (uuid === this.rx.uuid) return this.rx;
-    if (uuid === this.tx.uuid) return this.tx;
-    throw dom('NotFoundError', `No Characteristics matching UUID ${uuid} found in Service with UUID ${this.uuid}.`);
-  }
-}
-
-class SimCharacteristic extends EventTarget {
-  value: DataView | null = null;
-  notifying = false;
-  readonly properties: { read: boolean; write: boolean; writeWithoutResponse: boolean; notify: boolean };
-
-  constructor(
-    readonly session: Session,
-    readonly uuid: string,
-    readonly role: 'rx' | 'tx'
-  ) {
-    super();
-    this.properties = { read: false, write: role === 'rx', writeWithoutResponse: role === 'rx', notify: role === 'tx' };
-  }
-
-  async startNotifications(): Promise<SimCharacteristic> {
-    this.#live('start notifications');
-    if (this.role !== 'tx') throw dom('NotSupportedError', 'GATT operation not permitted.');
-    this.notifying = true;
-    return this;
-  }
-
-  async stopNotifications(): Promise<SimCharacteristic> {
-    this.notifying = false;
-    return this;
-  }
-
-  writeValueWithoutResponse(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-  writeValueWithResponse(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-  writeValue(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-
-  /** Bridge → host: one notification. */
-  notify(bytes: Uint8Array): void {
-    this.value = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.dispatchEvent(new Event('characteristicvaluechanged'));
-  }
-
-  async #write(data: BufferSource): Promise<void> {
-    this.#live('write');
-    if (this.role !== 'rx') throw dom('NotSupportedError', 'GATT operation not permitted.');
-    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    if (bytes.length > SIM_BLE_CHUNK) {
-      throw dom('InvalidModificationError', `simulated BLE bridge: ${bytes.length} bytes in one write, the default ATT MTU of 23 carries ${SIM_BLE_CHUNK}`);
-    }
-    await this.session.bridge.toStick(bytes.slice());
-  }
-
-  #live(what: string): void {
-    if (!this.session.live) throw dom('NetworkError', `GATT Server is disconnected. Cannot ${what}. (Re)connect first with \`device.gatt.connect\`.`);
-  }
-}
-
-class SimGattServer {
-  constructor(readonly bridge: SimBleBridge) {}
-  get connected(): boolean {
-    return this.bridge.session?.live === true;
-  }
-  get device(): SimBleBridge {
-    return this.bridge;
-  }
-  connect(): Promise<SimGattServer> {
-    return this.bridge.connect().then(() => this);
-  }
-  disconnect(): void {
-    this.bridge.hangUp();
-  }
-  async getPrimaryService(uuid: string): Promise<SimService> {
-    const s = this.bridge.session;
-    if (!s?.live) throw dom('NetworkError', 'GATT Server is disconnected. Cannot retrieve services. (Re)connect first with `device.gatt.connect`.');
-    if (!this.bridge.allowed.has(uuid)) {
-      throw dom('SecurityError', `Origin is not allowed to access the service. Tip: Add the service UUID to 'optionalServices' in requestDevice() options.`);
-    }
-    if (uuid !== NUS.service) throw dom('NotFoundError', `No Services matching UUID ${uuid} found in Device.`);
-    return s.service;
-  }
-}
-
 /** The Bluetooth device: a BLE UART bridge with a simulated iM871A on its UART. */
-export class SimBleBridge extends EventTarget {
+export class SimBleBridge extends EventTarget implements SimGattDevice {
   readonly id = 'sim-ble-uart-1';
   readonly name = SIM_BLE_NAME;
   readonly gatt = new SimGattServer(this);
   /** Services the page may open (from requestDevice). */
   allowed = new Set<string>();
-  session: Session | null = null;
+  session: SimGattSession | null = null;
   /** Bytes the stick sent while no host listened (lost by the bridge). */
   droppedBytes = 0;
   #stick: Promise<SimIm871aPort> | null = null;
@@ -169,7 +58,7 @@ export class SimBleBridge extends EventTarget {
     });
     this.#stick.catch(() => (this.#stick = null));
     await this.#stick;
-    this.session = new Session(this);
+    this.session = new SimGattSession(this);
   }
 
   /** The page's own gatt.disconnect(). */
@@ -187,7 +76,7 @@ export class SimBleBridge extends EventTarget {
     return true;
   }
 
-  async toStick(bytes: Uint8Array): Promise<void> {
+  async fromHost(bytes: Uint8Array): Promise<void> {
     const stick = await this.#stick;
     await stick?.write(bytes);
   }
@@ -203,11 +92,7 @@ export class SimBleBridge extends EventTarget {
   }
 
   #end(): boolean {
-    const s = this.session;
-    if (!s?.live) return false;
-    s.live = false;
-    s.service.tx.notifying = false;
-    return true;
+    return this.session?.end() ?? false;
   }
 
   async #forward(port: SimIm871aPort): Promise<void> {

@@ -13,7 +13,7 @@
 
 import { SimKmpMeter, SimOpticalHead } from '$shared/kmp/sim/index';
 import type { SimHeadFaults } from '$shared/kmp/sim/index';
-import { BLE_UART_PROFILES } from '../devices/ble-uart';
+import { dom, NUS, SIM_BLE_CHUNK, SimGattServer, SimGattSession, type SimGattDevice } from './gatt';
 import { registerSimLink, SIM_GLOBAL } from './control';
 
 export interface SimKmpConfig {
@@ -35,7 +35,7 @@ export interface SimKmpConfig {
 export const SIM_KMP_SERIAL = 71234567;
 export const SIM_KMP_BLE_NAME = 'Readout sim IR head';
 /** Bytes per notification or write of the BLE head: ATT MTU 23 − 3. */
-export const SIM_KMP_BLE_CHUNK = 20;
+export const SIM_KMP_BLE_CHUNK = SIM_BLE_CHUNK;
 
 /** The `kmp` part of the init config, or null. */
 export function requestedKmpConfig(): SimKmpConfig | null {
@@ -53,7 +53,6 @@ const realTimers = {
   clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>)
 };
 
-const dom = (name: string, message: string): DOMException => new DOMException(message, name);
 
 /** The meter behind the head: its registers and logs advance with real time × 1 from `startEpochMs`. */
 function makeMeter(c: SimKmpConfig): SimKmpMeter {
@@ -152,115 +151,13 @@ export class SimKmpSerialPort extends EventTarget {
 // ---------------------------------------------------------------------------------------------
 // navigator.bluetooth: a BLE UART head (Nordic UART service)
 
-const NUS = BLE_UART_PROFILES[0];
-
-class KmpGattSession {
-  live = true;
-  readonly service: KmpUartService;
-  constructor(readonly device: SimKmpBleHead) {
-    this.service = new KmpUartService(this);
-  }
-}
-
-class KmpUartService {
-  readonly uuid = NUS.service;
-  readonly rx: KmpCharacteristic;
-  readonly tx: KmpCharacteristic;
-  constructor(readonly session: KmpGattSession) {
-    this.rx = new KmpCharacteristic(session, NUS.write, 'rx');
-    this.tx = new KmpCharacteristic(session, NUS.notify, 'tx');
-  }
-  async getCharacteristic(uuid: string): Promise<KmpCharacteristic> {
-    if (!this.session.live) throw dom('NetworkError', 'GATT Server is disconnected. Cannot retrieve characteristics.');
-    if (uuid === this.rx.uuid) return this.rx;
-    if (uuid === this.tx.uuid) return this.tx;
-    throw dom('NotFoundError', `No Characteristics matching UUID ${uuid} found in Service with UUID ${this.uuid}.`);
-  }
-}
-
-class KmpCharacteristic extends EventTarget {
-  value: DataView | null = null;
-  notifying = false;
-  readonly properties: { read: boolean; write: boolean; writeWithoutResponse: boolean; notify: boolean };
-
-  constructor(
-    readonly session: KmpGattSession,
-    readonly uuid: string,
-    readonly role: 'rx' | 'tx'
-  ) {
-    super();
-    this.properties = { read: false, write: role === 'rx', writeWithoutResponse: role === 'rx', notify: role === 'tx' };
-  }
-
-  async startNotifications(): Promise<KmpCharacteristic> {
-    this.#live('start notifications');
-    if (this.role !== 'tx') throw dom('NotSupportedError', 'GATT operation not permitted.');
-    this.notifying = true;
-    return this;
-  }
-  async stopNotifications(): Promise<KmpCharacteristic> {
-    this.notifying = false;
-    return this;
-  }
-  writeValueWithoutResponse(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-  writeValueWithResponse(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-  writeValue(data: BufferSource): Promise<void> {
-    return this.#write(data);
-  }
-
-  notify(bytes: Uint8Array): void {
-    this.value = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.dispatchEvent(new Event('characteristicvaluechanged'));
-  }
-
-  async #write(data: BufferSource): Promise<void> {
-    this.#live('write');
-    if (this.role !== 'rx') throw dom('NotSupportedError', 'GATT operation not permitted.');
-    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    if (bytes.length > SIM_KMP_BLE_CHUNK) {
-      throw dom('InvalidModificationError', `simulated BLE head: ${bytes.length} bytes in one write, the default ATT MTU of 23 carries ${SIM_KMP_BLE_CHUNK}`);
-    }
-    await this.session.device.fromHost(bytes);
-  }
-
-  #live(what: string): void {
-    if (!this.session.live) throw dom('NetworkError', `GATT Server is disconnected. Cannot ${what}. (Re)connect first with \`device.gatt.connect\`.`);
-  }
-}
-
-class KmpGattServer {
-  constructor(readonly device: SimKmpBleHead) {}
-  get connected(): boolean {
-    return this.device.session?.live === true;
-  }
-  connect(): Promise<KmpGattServer> {
-    return this.device.connect().then(() => this);
-  }
-  disconnect(): void {
-    this.device.hangUp();
-  }
-  async getPrimaryService(uuid: string): Promise<KmpUartService> {
-    const s = this.device.session;
-    if (!s?.live) throw dom('NetworkError', 'GATT Server is disconnected. Cannot retrieve services. (Re)connect first with `device.gatt.connect`.');
-    if (!this.device.allowed.has(uuid)) {
-      throw dom('SecurityError', `Origin is not allowed to access the service. Tip: Add the service UUID to 'optionalServices' in requestDevice() options.`);
-    }
-    if (uuid !== NUS.service) throw dom('NotFoundError', `No Services matching UUID ${uuid} found in Device.`);
-    return s.service;
-  }
-}
-
 /** The Bluetooth device: a BLE IR head whose UART side sits on the simulated meter's eye. */
-export class SimKmpBleHead extends EventTarget {
+export class SimKmpBleHead extends EventTarget implements SimGattDevice {
   readonly id = 'sim-ble-ir-head-1';
   readonly name = SIM_KMP_BLE_NAME;
-  readonly gatt = new KmpGattServer(this);
+  readonly gatt = new SimGattServer(this);
   allowed = new Set<string>();
-  session: KmpGattSession | null = null;
+  session: SimGattSession | null = null;
   readonly meter: SimKmpMeter;
   /** The head keeps running across Bluetooth drops (it is battery powered); bytes nobody hears are lost. */
   readonly head: SimOpticalHead;
@@ -292,7 +189,7 @@ export class SimKmpBleHead extends EventTarget {
   async connect(): Promise<void> {
     if (!this.#running) throw dom('NetworkError', 'Bluetooth adapter not available.');
     if (this.session?.live) return;
-    this.session = new KmpGattSession(this);
+    this.session = new SimGattSession(this);
   }
 
   hangUp(): void {
@@ -315,11 +212,7 @@ export class SimKmpBleHead extends EventTarget {
   }
 
   #end(): boolean {
-    const s = this.session;
-    if (!s?.live) return false;
-    s.live = false;
-    s.service.tx.notifying = false;
-    return true;
+    return this.session?.end() ?? false;
   }
 
   async #forward(): Promise<void> {
