@@ -1,5 +1,6 @@
 // The server's M-Bus links (issue 8, "Transports"): a real TCP socket to a listening server, and
 // a real serial port: a pseudo-terminal pair made by socat (CI installs it: apt-get install socat).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -110,5 +111,12 @@ describe('SerialLink', () => {
     const first = await SerialLink.open(a, 2400);
     cleanups.push(() => first.close());
     await expect(SerialLink.open(a, 2400)).rejects.toThrow(`The serial port ${a} is busy: another program (or another M-Bus system) has it open.`);
+  });
+
+  test('a path that is not a serial port (one of the server files) is refused before it is opened', async () => {
+    const file = join(tempDir(), 'readout.db');
+    writeFileSync(file, 'SQLite format 3');
+    await expect(SerialLink.open(file, 2400)).rejects.toThrow(`${file} is not a serial port (not a character device): give a port such as /dev/ttyUSB0.`);
+    expect(readFileSync(file, 'utf8')).toBe('SQLite format 3');
   });
 });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { SerialPort as SerialPortType } from 'serialport';
 import { abortError, ChunkLink, LinkError } from './chunks.js';
 
@@ -48,6 +49,17 @@ export class SerialLink extends ChunkLink {
     if (!path.trim()) throw new LinkError('missing', 'The serial port name is empty: give a port such as /dev/ttyUSB0 or COM3.');
     const signal = o.signal;
     if (signal?.aborted) throw abortError(signal);
+    // Only a character device (a tty, or a link to one) is opened: a system's address is typed by
+    // office staff, and the server must never open one of its own files read-write.
+    if (process.platform !== 'win32') {
+      let device = false;
+      try {
+        device = statSync(path).isCharacterDevice();
+      } catch (err) {
+        throw openFailure(path, err as Error);
+      }
+      if (!device) throw new LinkError('missing', `${path} is not a serial port (not a character device): give a port such as /dev/ttyUSB0.`);
+    }
     let SerialPort: typeof SerialPortType;
     try {
       ({ SerialPort } = await import('serialport'));
